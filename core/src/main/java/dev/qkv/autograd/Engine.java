@@ -1,0 +1,102 @@
+package dev.qkv.autograd;
+
+import dev.qkv.tensor.Tensor;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reverse-mode differentiation: sort the graph topologically, then walk it backwards, handing
+ * each node the gradient of its output and adding what it returns into its inputs' gradients.
+ */
+public final class Engine {
+    private Engine() {
+    }
+
+    /**
+     * Computes d(root)/d(leaf) for every leaf that requires grad and adds it into the leaf's
+     * {@code grad}. {@code gradient} is d(loss)/d(root): ones for a scalar loss.
+     */
+    public static void backward(Tensor root, Tensor gradient) {
+        if (!root.requiresGrad()) {
+            throw new IllegalStateException("backward: the tensor does not require grad and has no grad_fn "
+                    + "(did you compute it under noGrad, or from tensors without requiresGrad?)");
+        }
+        if (!Arrays.equals(gradient.shape(), root.shape())) {
+            throw new IllegalArgumentException("backward: gradient shape " + Arrays.toString(gradient.shape())
+                    + " does not match the tensor's shape " + Arrays.toString(root.shape()));
+        }
+        try (var scope = Autograd.noGrad()) {
+            List<Tensor> order = topologicalOrder(root);
+            Map<Tensor, Tensor> grads = new IdentityHashMap<>();
+            grads.put(root, gradient);
+            // Reverse topological order: every consumer of a tensor runs before the tensor itself,
+            // so its gradient is complete when we reach it.
+            for (int i = order.size() - 1; i >= 0; i--) {
+                Tensor t = order.get(i);
+                Tensor g = grads.remove(t);
+                Node node = t.gradFn();
+                if (g == null) {
+                    continue;
+                }
+                if (node == null) {
+                    t.accumulateGrad(g);                      // a leaf: gradients accumulate (+=)
+                    continue;
+                }
+                if (node.released()) {
+                    throw new IllegalStateException("backward: the graph through '" + node.op()
+                            + "' was already released by an earlier backward(); run the forward again");
+                }
+                Tensor[] inputs = node.inputs();
+                Tensor[] inGrads = node.apply(g);
+                for (int k = 0; k < inputs.length; k++) {
+                    Tensor in = inputs[k];
+                    if (in == null || !in.requiresGrad() || inGrads[k] == null) {
+                        continue;
+                    }
+                    // Broadcasting in the forward means summing in the backward: done here, once.
+                    Tensor gi = inGrads[k].sumToShape(in.shape());
+                    if (Autograd.isAnomalyEnabled()) {
+                        AnomalyCheck.check(node.op(), "backward gradient for input " + k, gi);
+                    }
+                    grads.merge(in, gi, Tensor::add);
+                }
+                node.release();
+            }
+        }
+    }
+
+    /** Tensors reachable from root through grad_fn edges, each after all of its inputs. */
+    static List<Tensor> topologicalOrder(Tensor root) {
+        List<Tensor> order = new ArrayList<>();
+        Set<Tensor> visited = Collections.newSetFromMap(new IdentityHashMap<>());
+        // Iterative post-order DFS, so deep graphs (long RNN-like chains) cannot overflow the stack.
+        ArrayDeque<Object[]> stack = new ArrayDeque<>();
+        stack.push(new Object[] {root, 0});
+        visited.add(root);
+        while (!stack.isEmpty()) {
+            Object[] frame = stack.peek();
+            Tensor t = (Tensor) frame[0];
+            int next = (Integer) frame[1];
+            Node node = t.gradFn();
+            Tensor[] inputs = node == null || node.released() ? new Tensor[0] : node.inputs();
+            if (next < inputs.length) {
+                frame[1] = next + 1;
+                Tensor in = inputs[next];
+                if (in != null && in.requiresGrad() && visited.add(in)) {
+                    stack.push(new Object[] {in, 0});
+                }
+            } else {
+                stack.pop();
+                order.add(t);
+            }
+        }
+        return order;
+    }
+}

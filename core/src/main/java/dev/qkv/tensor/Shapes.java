@@ -1,0 +1,103 @@
+package dev.qkv.tensor;
+
+import java.util.Arrays;
+
+/** Shape arithmetic shared by the ops: element counts, broadcasting, dim normalisation. */
+public final class Shapes {
+    private Shapes() {
+    }
+
+    public static int numel(int[] shape) {
+        long n = 1;
+        for (int s : shape) {
+            if (s < 0) {
+                throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(shape));
+            }
+            n *= s;
+            if (n > Integer.MAX_VALUE - 16) {
+                throw new IllegalArgumentException("shape " + Arrays.toString(shape)
+                        + " has more than 2^31 elements, the limit of one qkv tensor");
+            }
+        }
+        return (int) n;
+    }
+
+    /**
+     * NumPy broadcasting: align shapes on the right; each pair of sizes must be equal or one of
+     * them 1.
+     */
+    public static int[] broadcast(String op, int[] a, int[] b) {
+        int rank = Math.max(a.length, b.length);
+        int[] out = new int[rank];
+        for (int i = 0; i < rank; i++) {
+            int da = i - (rank - a.length) >= 0 ? a[i - (rank - a.length)] : 1;
+            int db = i - (rank - b.length) >= 0 ? b[i - (rank - b.length)] : 1;
+            if (da != db && da != 1 && db != 1) {
+                throw new IllegalArgumentException(op + ": shapes " + Arrays.toString(a) + " and "
+                        + Arrays.toString(b) + " do not broadcast: dim " + i + " (aligned right) has sizes "
+                        + da + " and " + db + "; sizes must match or one must be 1");
+            }
+            out[i] = da == 1 ? db : da;
+        }
+        return out;
+    }
+
+    /** A dim index that may be negative (counted from the end), checked against the rank. */
+    public static int dim(String op, int dim, int rank) {
+        int d = dim < 0 ? dim + rank : dim;
+        if (d < 0 || d >= Math.max(rank, 1) || (rank == 0 && d != 0)) {
+            throw new IndexOutOfBoundsException(op + ": dim " + dim + " is out of range for a tensor of rank "
+                    + rank + " (expected " + -Math.max(rank, 1) + " to " + (Math.max(rank, 1) - 1) + ")");
+        }
+        return d;
+    }
+
+    /** The shape with the given dims reduced: to 1 if keepDim, removed otherwise. */
+    public static int[] reduced(int[] shape, boolean[] reduce, boolean keepDim) {
+        int kept = 0;
+        for (int d = 0; d < shape.length; d++) {
+            if (!reduce[d] || keepDim) {
+                kept++;
+            }
+        }
+        int[] out = new int[kept];
+        for (int d = 0, j = 0; d < shape.length; d++) {
+            if (!reduce[d]) {
+                out[j++] = shape[d];
+            } else if (keepDim) {
+                out[j++] = 1;
+            }
+        }
+        return out;
+    }
+
+    /** Resolves one {@code -1} in a requested shape from the element count. */
+    public static int[] inferShape(String op, int[] requested, int numel) {
+        int infer = -1;
+        long known = 1;
+        for (int i = 0; i < requested.length; i++) {
+            if (requested[i] == -1) {
+                if (infer >= 0) {
+                    throw new IllegalArgumentException(op + ": only one dim may be -1, got " + Arrays.toString(requested));
+                }
+                infer = i;
+            } else if (requested[i] < 0) {
+                throw new IllegalArgumentException(op + ": invalid size " + requested[i] + " in " + Arrays.toString(requested));
+            } else {
+                known *= requested[i];
+            }
+        }
+        int[] out = requested.clone();
+        if (infer >= 0) {
+            if (known == 0 || numel % known != 0) {
+                throw new IllegalArgumentException(op + ": shape " + Arrays.toString(requested)
+                        + " is invalid for a tensor of " + numel + " elements");
+            }
+            out[infer] = (int) (numel / known);
+        } else if (known != numel) {
+            throw new IllegalArgumentException(op + ": shape " + Arrays.toString(requested)
+                    + " is invalid for a tensor of " + numel + " elements");
+        }
+        return out;
+    }
+}
