@@ -140,4 +140,22 @@ public interface Backend {
         CompositeKernels.crossEntropyBackward(this, logits, targets, lse, dloss, dlogits, rows, cols, ignoreIndex,
                 smoothing);
     }
+
+    // ----- fused attention (see AttentionArgs for the shapes and the math) -----
+
+    /**
+     * FlashAttention-style forward: writes out and lse without materialising the T×T scores.
+     * The default copies to the host and runs the CPU kernel; device backends override it.
+     */
+    default void attentionForward(AttentionArgs args) {
+        HostFallback.attentionForward(this, args);
+    }
+
+    /**
+     * Attention backward from dout, recomputing the scores from q, k and lse. dq, dk and dv must
+     * be zero-filled; dk/dv of a shared key/value head receive the sum over its query heads.
+     */
+    default void attentionBackward(AttentionArgs args, Storage dout, Storage dq, Storage dk, Storage dv) {
+        HostFallback.attentionBackward(this, args, dout, dq, dk, dv);
+    }
 }

@@ -1,5 +1,6 @@
 package dev.qkv.backend.cpu;
 
+import dev.qkv.backend.AttentionArgs;
 import dev.qkv.backend.Backend;
 import dev.qkv.backend.BinaryOp;
 import dev.qkv.backend.Gemm;
@@ -153,5 +154,24 @@ public final class CpuBackend implements Backend {
     @Override
     public void scatterAdd(Storage dst, Layout dl, int dim, Storage idx, Layout il, Storage src, Layout sl) {
         ReferenceKernels.scatterAdd(cpu(dst), dl, dim, cpu(idx), il, cpu(src), sl);
+    }
+
+    @Override
+    public void attentionForward(AttentionArgs a) {
+        if (vector(a.q(), a.k(), a.v(), a.mask(), a.out(), a.lse())) {
+            VectorAttention.forward(a);
+        } else {
+            ReferenceAttention.forward(a);
+        }
+    }
+
+    @Override
+    public void attentionBackward(AttentionArgs a, Storage dout, Storage dq, Storage dk, Storage dv) {
+        if (vector(a.q(), a.k(), a.v(), a.mask(), a.out(), a.lse(), dout, dq, dk, dv)) {
+            VectorAttention.backward(a, ((CpuStorage.F32) dout).data, ((CpuStorage.F32) dq).data,
+                    ((CpuStorage.F32) dk).data, ((CpuStorage.F32) dv).data);
+        } else {
+            ReferenceAttention.backward(a, cpu(dout), cpu(dq), cpu(dk), cpu(dv));
+        }
     }
 }
