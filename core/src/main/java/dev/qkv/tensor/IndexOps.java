@@ -28,8 +28,8 @@ final class IndexOps {
         int[] outShape = x.shape();
         outShape[d] = index.numel();
         Tensor out = Tensor.zeros(x.dtype(), x.device(), outShape);
-        x.backend().indexSelect(x.storage(), x.layout(), d, index.storage(), index.layout().view(new int[] {index.numel()}) == null
-                ? index.contiguous().layout() : index.layout().view(new int[] {index.numel()}), out.storage());
+        Tensor flatIndex = index.reshape(index.numel());                   // 0-D or 1-D: a view, never a copy
+        x.backend().indexSelect(x.storage(), x.layout(), d, flatIndex.storage(), flatIndex.layout(), out.storage());
         int[] in = x.shape();
         // Each picked slice's gradient is added back into the slice it came from (repeats add up).
         return Autograd.record("indexSelect", out, g -> {
