@@ -21,10 +21,11 @@ import java.util.Map;
  * mapping only when {@link #tensor} asks for it, so loading a few tensors of a large file
  * touches only their pages.
  *
- * <p>Close it to unmap the file (try-with-resources). Tensors already read are independent
- * copies on the Java heap and stay valid. The file must not be truncated by another process
- * while it is open: reading a page that no longer exists crashes the read with an
- * InternalError, as with any memory-mapped file. Safe to use from several threads.
+ * <p>Close it to unmap the file (try-with-resources); one never closed stays mapped until the
+ * JVM exits. Tensors already read are independent copies on the Java heap and stay valid. The
+ * file must not be truncated by another process while it is open: reading a page that no
+ * longer exists makes the read fail with an InternalError, as with any memory-mapped file.
+ * Safe to use from several threads.
  */
 public final class SafeTensorsFile implements AutoCloseable {
     /**
