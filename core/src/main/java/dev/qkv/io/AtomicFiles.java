@@ -32,12 +32,18 @@ public final class AtomicFiles {
 
     /**
      * Replaces {@code target} with what {@code body} writes to the stream. The stream is
-     * buffered; the body need not close it (closing it is harmless). Exceptions from the body
-     * propagate after the temporary file has been removed.
+     * buffered; the body need not close it (closing it is harmless), but anything the body
+     * wraps around it (a Writer, another buffer) must be flushed before the body returns, or
+     * that part is lost. Exceptions from the body propagate after the temporary file has been
+     * removed.
      */
     public static void write(Path target, IOConsumer<OutputStream> body) throws IOException {
-        Path dir = target.toAbsolutePath().getParent();
-        Path tmp = createTemp(dir, target.getFileName().toString());
+        Path absolute = target.toAbsolutePath();
+        if (absolute.getFileName() == null) {
+            throw new IllegalArgumentException("AtomicFiles.write: " + target + " does not name a file");
+        }
+        Path dir = absolute.getParent();
+        Path tmp = createTemp(dir, absolute.getFileName().toString());
         boolean moved = false;
         try {
             try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {

@@ -86,8 +86,18 @@ public final class Json {
     /** Compact JSON for a value built from the types listed in the class comment. */
     public static String write(Object value) {
         StringBuilder sb = new StringBuilder();
-        JsonWriter.write(value, sb, 0);
+        JsonWriter.write(value, sb, 0, Integer.MAX_VALUE);
         return sb.toString();
+    }
+
+    /**
+     * The start of a value's JSON, about {@code maxChars} long, ending in "..." if cut: for
+     * naming a value in an error message without writing all of a huge one.
+     */
+    static String describe(Object value, int maxChars) {
+        StringBuilder sb = new StringBuilder();
+        JsonWriter.write(value, sb, 0, maxChars);
+        return abbreviate(sb.toString(), maxChars);
     }
 
     /** A string as a JSON literal, cut to about {@code maxChars}: for naming values in error messages. */

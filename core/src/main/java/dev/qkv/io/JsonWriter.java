@@ -13,9 +13,16 @@ final class JsonWriter {
     private JsonWriter() {
     }
 
-    static void write(Object value, StringBuilder out, int depth) {
+    /**
+     * Appends value as JSON. Once {@code out} is longer than {@code limit}, arrays and objects
+     * stop early (the output is then cut short, for messages only); pass Integer.MAX_VALUE for
+     * complete JSON.
+     */
+    static void write(Object value, StringBuilder out, int depth, int limit) {
         switch (value) {
             case null -> out.append("null");
+            case String s when limit < Integer.MAX_VALUE -> // a message: cut, and never fail on a lone surrogate
+                    quote(s.length() > limit ? s.substring(0, limit) : s, out, true);
             case String s -> quote(s, out, false);
             case Boolean b -> out.append(b);
             case Long l -> out.append(l);
@@ -24,13 +31,13 @@ final class JsonWriter {
             case Byte b -> out.append(b);
             case Double d -> out.append(finite(d, d));
             case Float f -> out.append(finite(f, f)); // Float.toString: the shortest digits for the float
-            case Map<?, ?> map -> writeObject(map, out, depth + 1);
-            case List<?> list -> writeArray(list, out, depth + 1);
+            case Map<?, ?> map -> writeObject(map, out, depth + 1, limit);
+            case List<?> list -> writeArray(list, out, depth + 1, limit);
             default -> throw new JsonException("cannot write a " + value.getClass().getName() + " as JSON");
         }
     }
 
-    private static void writeObject(Map<?, ?> map, StringBuilder out, int depth) {
+    private static void writeObject(Map<?, ?> map, StringBuilder out, int depth, int limit) {
         checkDepth(depth);
         out.append('{');
         boolean first = true;
@@ -43,21 +50,27 @@ final class JsonWriter {
                 out.append(',');
             }
             first = false;
+            if (out.length() > limit) {
+                return;
+            }
             quote(key, out, false);
             out.append(':');
-            write(e.getValue(), out, depth);
+            write(e.getValue(), out, depth, limit);
         }
         out.append('}');
     }
 
-    private static void writeArray(List<?> list, StringBuilder out, int depth) {
+    private static void writeArray(List<?> list, StringBuilder out, int depth, int limit) {
         checkDepth(depth);
         out.append('[');
         for (int i = 0; i < list.size(); i++) {
             if (i > 0) {
                 out.append(',');
             }
-            write(list.get(i), out, depth);
+            if (out.length() > limit) {
+                return;
+            }
+            write(list.get(i), out, depth, limit);
         }
         out.append(']');
     }

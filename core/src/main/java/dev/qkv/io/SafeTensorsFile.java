@@ -21,10 +21,11 @@ import java.util.Map;
  * mapping only when {@link #tensor} asks for it, so loading a few tensors of a large file
  * touches only their pages.
  *
- * <p>Close it to unmap the file (try-with-resources). Tensors already read are independent
- * copies on the Java heap and stay valid. The file must not be truncated by another process
- * while it is open: reading a page that no longer exists crashes the read with an
- * InternalError, as with any memory-mapped file. Safe to use from several threads.
+ * <p>Close it to unmap the file (try-with-resources); one never closed stays mapped until the
+ * JVM exits. Tensors already read are independent copies on the Java heap and stay valid. The
+ * file must not be truncated by another process while it is open: reading a page that no
+ * longer exists makes the read fail with an InternalError, as with any memory-mapped file.
+ * Safe to use from several threads.
  */
 public final class SafeTensorsFile implements AutoCloseable {
     /**
@@ -126,17 +127,20 @@ public final class SafeTensorsFile implements AutoCloseable {
 
     /** The shape as ints, if qkv can hold the tensor. */
     private int[] qkvShape(TensorInfo info) throws SafeTensorsException {
-        long[] shape = info.shape();
         if (info.numel() > MAX_ELEMENTS) {
             throw new SafeTensorsException(source, "tensor " + info + " has " + info.numel()
                     + " elements; a qkv tensor holds at most " + MAX_ELEMENTS);
         }
+        // An empty tensor may still have huge dims, such as [0, 3000000000]. qkv's shape
+        // arithmetic (Shapes.numel, Layout's strides) multiplies the non-zero dims in ints, so
+        // their product must stay within the limit too.
+        long[] shape = info.shape();
         int[] out = new int[shape.length];
+        long extent = 1;
         for (int i = 0; i < shape.length; i++) {
-            // only possible for an empty tensor, e.g. [0, 3000000000]
-            if (shape[i] > Integer.MAX_VALUE) {
-                throw new SafeTensorsException(source, "tensor " + info + ": dimension " + shape[i]
-                        + " does not fit a qkv shape (an int)");
+            if (shape[i] > MAX_ELEMENTS || (extent *= Math.max(shape[i], 1)) > MAX_ELEMENTS) {
+                throw new SafeTensorsException(source, "tensor " + info + " is empty, but the product of its "
+                        + "non-zero dimensions exceeds " + MAX_ELEMENTS + ", which qkv's shape arithmetic cannot hold");
             }
             out[i] = (int) shape[i];
         }

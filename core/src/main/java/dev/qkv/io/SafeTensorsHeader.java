@@ -212,6 +212,6 @@ record SafeTensorsHeader(long dataStart, List<TensorInfo> tensors, Map<String, S
 
     /** A JSON value as it appeared, cut short: for naming the offending value in a message. */
     private static String describe(Object value) {
-        return Json.abbreviate(Json.write(value), 60);
+        return Json.describe(value, 60);
     }
 }

@@ -119,6 +119,25 @@ class JsonTest {
     }
 
     @Test
+    void describeCutsLargeValuesShortWithoutWritingThemWhole() {
+        // a list of a billion numbers that fails the test if describe reads far into it
+        List<Object> big = new java.util.AbstractList<>() {
+            public Object get(int i) {
+                assertTrue(i < 100, "describe read element " + i);
+                return (long) i;
+            }
+
+            public int size() {
+                return 1_000_000_000;
+            }
+        };
+        String d = Json.describe(List.of("x".repeat(1000), big), 40);
+        assertTrue(d.startsWith("[\"xxxx") && d.endsWith("...") && d.length() <= 43, d);
+        assertEquals("{\"a\":[1,2]}", Json.describe(Map.of("a", List.of(1L, 2L)), 40));
+        assertEquals("\"\\ud800\"", Json.describe("\uD800", 40), "lenient: a message never fails");
+    }
+
+    @Test
     void nestingUpToTheLimitIsFineOneMoreIsAClearError() {
         String ok = "[".repeat(Json.MAX_DEPTH) + "]".repeat(Json.MAX_DEPTH);
         assertInstanceOf(List.class, parse(ok));

@@ -223,13 +223,19 @@ class SafeTensorsValidationTest {
     }
 
     @Test
-    void aDimThatDoesNotFitAnIntIsRefusedOnlyWhenTheTensorIsRead() throws IOException {
-        byte[] b = file("{" + entry("e", "F32", "[0,3000000000]", 0, 0) + "," + entry("ok", "U8", "[1]", 0, 1) + "}", 1);
+    void emptyTensorsWithHugeDimsAreRefusedOnlyWhenRead() throws IOException {
+        byte[] b = file("{" + entry("e", "F32", "[0,3000000000]", 0, 0) + "," + entry("e2", "I64", "[2147483647,1,0]", 0, 0)
+                + "," + entry("e3", "F32", "[65536,0,32767]", 0, 0) + "," + entry("ok", "U8", "[1]", 0, 1) + "}", 1);
         try (SafeTensorsFile f = SafeTensorsFile.fromBytes("big.safetensors", b)) {
             assertArrayEquals(new long[] {0, 3_000_000_000L}, f.info("e").shape());
             SafeTensorsException e = assertThrows(SafeTensorsException.class, () -> f.tensor("e"));
-            assertTrue(e.getMessage().contains("dimension 3000000000 does not fit"), e.getMessage());
+            assertTrue(e.getMessage().contains("is empty, but the product of its non-zero dimensions exceeds"),
+                    e.getMessage());
             assertThrows(SafeTensorsException.class, () -> f.shape("e"));
+            // each dim fits an int, but their product does not (found by the fuzz test)
+            assertThrows(SafeTensorsException.class, () -> f.tensor("e2"));
+            assertArrayEquals(new int[] {65536, 0, 32767}, f.shape("e3"), "a product within the limit is fine");
+            assertEquals(0, f.tensor("e3").numel());
             assertEquals(0L, f.tensor("ok").toLongArray()[0], "the other tensors stay readable");
         }
     }
