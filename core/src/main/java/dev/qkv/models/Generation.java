@@ -11,7 +11,9 @@ import java.util.function.BiConsumer;
 /**
  * Autoregressive generation with a KV cache: prefill the prompt in one forward pass, then feed
  * one token per step. Batched prompts of different lengths are left-padded, with a key-padding
- * mask so the padding is never attended to.
+ * mask so the padding is never attended to. When an unpadded generation outgrows the model's
+ * context, the window slides: the last half of the context becomes the new prompt (padded
+ * batches stop at the context instead).
  */
 public final class Generation {
     private Generation() {
@@ -60,15 +62,15 @@ public final class Generation {
             }
             longest = Math.max(longest, p.length);
         }
-        int total = Math.min(longest + cfg.maxNewTokens(), model.contextLength());
         if (longest > model.contextLength()) {
             throw new IllegalArgumentException("generate: the prompt has " + longest + " tokens but the model's context is "
                     + model.contextLength());
         }
+        int cacheLen = Math.min(longest + cfg.maxNewTokens(), model.contextLength());
         model.evalMode();
         // left padding: row r's prompt ends at column longest−1 for every row
         long[] ids = new long[b * longest];
-        boolean[] real = new boolean[b * total];
+        boolean[] real = new boolean[b * cacheLen];
         boolean padded = false;
         for (int r = 0; r < b; r++) {
             int pad = longest - prompts[r].length;
@@ -76,52 +78,61 @@ public final class Generation {
             for (int j = 0; j < prompts[r].length; j++) {
                 ids[r * longest + pad + j] = prompts[r][j];
             }
-            for (int j = pad; j < total; j++) {
-                real[r * total + j] = true;
+            for (int j = pad; j < cacheLen; j++) {
+                real[r * cacheLen + j] = true;
             }
         }
-        Tensor keyPaddingAll = padded ? Tensor.fromArray(real, b, total) : null;
+        Tensor keyPaddingAll = padded ? Tensor.fromArray(real, b, cacheLen) : null;
         Generator g = new Generator(cfg.seed());
         int[][] history = new int[b][];
-        for (int r = 0; r < b; r++) {
-            history[r] = prompts[r].clone();
-        }
         int[][] out = new int[b][];
         for (int r = 0; r < b; r++) {
+            history[r] = prompts[r].clone();
             out[r] = new int[0];
         }
         boolean[] done = new boolean[b];
         try (var s = Autograd.noGrad()) {
-            KVCache cache = model.newCache(b, total);
+            KVCache cache = model.newCache(b, cacheLen);
             Tensor input = Tensor.fromArray(ids, b, longest);
-            for (int step = 0; step < total - longest + 1 && step < cfg.maxNewTokens(); step++) {
+            for (int step = 0; step < cfg.maxNewTokens(); step++) {
                 int seen = cache.length() + input.size(1);
                 Tensor mask = keyPaddingAll == null ? null : keyPaddingAll.narrow(1, 0, seen);
                 Tensor logits = model.forward(input, cache, mask);                     // (B, T, V)
                 Tensor last = logits.select(1, logits.size(1) - 1);                    // (B, V)
                 long[] next = new long[b];
-                for (int r = 0; r < b; r++) {
-                    if (done[r]) {
-                        next[r] = history[r][history[r].length - 1];                   // keep feeding something
-                        continue;
-                    }
-                    int tok = cfg.sampler().sample(last.select(0, r).toFloatArray(), history[r], g);
-                    next[r] = tok;
-                    history[r] = append(history[r], tok);
-                    out[r] = append(out[r], tok);
-                    if (onToken != null) {
-                        onToken.accept(r, tok);
-                    }
-                    done[r] = cfg.stopTokens().contains(tok);
-                }
                 boolean all = true;
-                for (boolean d : done) {
-                    all &= d;
+                for (int r = 0; r < b; r++) {
+                    if (!done[r]) {
+                        int tok = cfg.sampler().sample(last.select(0, r).toFloatArray(), history[r], g);
+                        history[r] = append(history[r], tok);
+                        out[r] = append(out[r], tok);
+                        if (onToken != null) {
+                            onToken.accept(r, tok);
+                        }
+                        done[r] = cfg.stopTokens().contains(tok);
+                    }
+                    next[r] = history[r][history[r].length - 1];                       // finished rows idle
+                    all &= done[r];
                 }
-                if (all || cache.length() + 1 > total) {
+                if (all || step + 1 == cfg.maxNewTokens()) {
                     break;
                 }
-                input = Tensor.fromArray(next, b, 1);
+                if (cache.length() + 1 <= cacheLen) {
+                    input = Tensor.fromArray(next, b, 1);
+                } else if (!padded) {
+                    // The context is full: slide the window, keeping the last half as the new prompt.
+                    int keep = Math.max(1, model.contextLength() / 2);
+                    long[] window = new long[b * keep];
+                    for (int r = 0; r < b; r++) {
+                        for (int j = 0; j < keep; j++) {
+                            window[r * keep + j] = history[r][history[r].length - keep + j];
+                        }
+                    }
+                    cache = model.newCache(b, cacheLen);
+                    input = Tensor.fromArray(window, b, keep);
+                } else {
+                    break;                                                             // padded batches stop at the context
+                }
             }
         }
         return out;

@@ -1,5 +1,12 @@
 package dev.qkv.samples;
 
+import dev.qkv.samples.cli.CliException;
+import dev.qkv.samples.cli.GenerateCommand;
+import dev.qkv.samples.cli.TokenizeCommand;
+import dev.qkv.samples.cli.TrainGptCommand;
+
+import java.io.IOException;
+import java.io.PrintStream;
 import java.util.Arrays;
 
 /** Entry point of samples/target/qkv.jar: {@code qkv COMMAND [options]}. */
@@ -7,36 +14,58 @@ public final class Main {
     private Main() {
     }
 
+    static final String USAGE = """
+            usage: qkv COMMAND [options]      (qkv COMMAND --help for a command's options)
+
+            commands:
+              demo        train a character-level GPT on Shakespeare's sonnets for about two minutes, then write
+              train-gpt   train a character-level GPT on a text file: progress, validation, checkpoints, resume
+              generate    generate text (or token ids) from a GPT-2 or Llama model directory
+              tokenize    turn text into token ids (or back, with --decode)
+              mlp-demo    a small MLP learning two spirals (seconds)
+
+            add --verbose to any command to see a stack trace on errors.""";
+
     public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs a command; returns the exit status (0 ok, 2 user error, 1 internal error). */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
         if (args.length == 0 || args[0].equals("--help") || args[0].equals("help")) {
-            usage();
-            return;
+            out.println(USAGE);
+            return args.length == 0 ? 2 : 0;
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        boolean verbose = Arrays.asList(args).contains("--verbose");
         try {
             switch (args[0]) {
-                case "demo" -> MlpDemo.run(rest);
-                default -> {
-                    System.err.println("qkv: unknown command '" + args[0] + "'");
-                    usage();
-                    System.exit(2);
-                }
+                case "demo" -> TrainGptCommand.run(withDefaults(rest), out);
+                case "train-gpt" -> TrainGptCommand.run(rest, out);
+                case "generate" -> GenerateCommand.run(rest, out);
+                case "tokenize" -> TokenizeCommand.run(rest, out);
+                case "mlp-demo" -> MlpDemo.run(rest);
+                default -> throw new CliException("unknown command '" + args[0]
+                        + "' (commands: demo, train-gpt, generate, tokenize, mlp-demo; see qkv --help)");
             }
-        } catch (IllegalArgumentException e) {
-            System.err.println("qkv " + args[0] + ": " + e.getMessage());
-            if (Arrays.asList(args).contains("--verbose")) {
-                e.printStackTrace();
+            return 0;
+        } catch (CliException | IllegalArgumentException | IOException e) {
+            err.println("qkv " + args[0] + ": error: " + e.getMessage());
+            if (verbose) {
+                e.printStackTrace(err);
             }
-            System.exit(2);
+            return 2;
+        } catch (RuntimeException e) {
+            err.println("qkv " + args[0] + ": internal error: " + e);
+            if (verbose) {
+                e.printStackTrace(err);
+            }
+            return 1;
         }
     }
 
-    private static void usage() {
-        System.out.println("""
-                usage: qkv COMMAND [options]
-
-                commands:
-                  demo     train a small MLP on generated data and print the falling loss
-                """);
+    /** The demo is train-gpt on the bundled sonnets with the defaults; its options pass through. */
+    private static String[] withDefaults(String[] rest) {
+        return rest;
     }
 }

@@ -10,6 +10,7 @@ import dev.qkv.tensor.Tensor;
  * two interleaved spirals, with plain tensors, autograd and hand-written SGD.
  */
 final class MlpDemo {
+    // Kept as "qkv mlp-demo": the first demo, before the GPT existed.
     private MlpDemo() {
     }
 
