@@ -258,8 +258,10 @@ public final class F {
     }
 
     /**
-     * Binary cross-entropy on logits, in the stable form max(x, 0) − x·y + log(1 + e^−|x|).
-     * posWeight (may be null) weighs the positive term: −[w·y·log σ(x) + (1−y)·log(1−σ(x))].
+     * Binary cross-entropy on logits: −[w·y·log σ(x) + (1−y)·log(1−σ(x))], where posWeight w (may
+     * be null for 1) weighs the positive term. Written with softplus(x) = log(1 + eˣ), which is
+     * stable for any x and smooth at 0, using log σ(x) = −softplus(−x) and
+     * log(1 − σ(x)) = −softplus(x); without posWeight it is softplus(x) − x·y.
      */
     public static Tensor binaryCrossEntropyWithLogits(Tensor logits, Tensor target, Tensor posWeight,
                                                       Reduction reduction) {
@@ -268,10 +270,12 @@ public final class F {
                     + Arrays.toString(logits.shape()) + " and target shape " + Arrays.toString(target.shape())
                     + " must be equal");
         }
-        // log σ(x) = −softplus(−x); log(1 − σ(x)) = −softplus(x)
+        // Not max(x, 0) − x·y + log(1 + e^−|x|): equal in value, but relu and abs have kinks at
+        // x = 0 whose one-sided derivatives (0 and 0) sum to the wrong gradient there (−y, not
+        // σ(0) − y), and zero logits are common (a zero-initialised head).
         Tensor loss;
         if (posWeight == null) {
-            loss = logits.relu().sub(logits.mul(target)).add(logits.abs().neg().exp().add(1).log());
+            loss = logits.softplus().sub(logits.mul(target));
         } else {
             Tensor logSig = logits.neg().softplus().neg();
             Tensor log1mSig = logits.softplus().neg();
