@@ -615,7 +615,10 @@ public class Tensor {
 
     // ===================================================================== comparing and printing
 
-    /** |this − other| ≤ atol + rtol·|other| everywhere (same shape; NaN is never close). */
+    /**
+     * |this − other| ≤ atol + rtol·|other| everywhere (same shape; NaN is never close, and an
+     * infinity is close only to the same infinity), like torch.allclose.
+     */
     public boolean allClose(Tensor other, double rtol, double atol) {
         if (!Arrays.equals(shape(), other.shape())) {
             return false;
@@ -623,7 +626,10 @@ public class Tensor {
         double[] a = toDoubleArray();
         double[] b = other.toDoubleArray();
         for (int i = 0; i < a.length; i++) {
-            if (!(Math.abs(a[i] - b[i]) <= atol + rtol * Math.abs(b[i])) && a[i] != b[i]) {
+            boolean close = Double.isInfinite(a[i]) || Double.isInfinite(b[i])
+                    ? a[i] == b[i]                                  // rtol·|inf| would accept anything
+                    : Math.abs(a[i] - b[i]) <= atol + rtol * Math.abs(b[i]);
+            if (!close) {
                 return false;
             }
         }
