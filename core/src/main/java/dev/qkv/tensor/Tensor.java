@@ -190,7 +190,7 @@ public class Tensor {
 
     /** Size of one dim (negative counts from the end). */
     public int size(int dim) {
-        return layout.shape(Shapes.dim("size", dim, dim()));
+        return layout.shape(Shapes.existingDim("size", dim, shape()));
     }
 
     /** Number of dims (rank). */

@@ -31,15 +31,18 @@ public final class F {
 
     private static Tensor softmax(Tensor x, int dim, boolean log) {
         requireFloating(log ? "logSoftmax" : "softmax", x);
-        int d = Shapes.dim(log ? "logSoftmax" : "softmax", dim, x.dim());
+        int d = Shapes.dim(log ? "logSoftmax" : "softmax", dim, x.shape());
         int rank = x.dim();
+        if (rank == 0) {
+            return softmax(x.reshape(1), 0, log).reshape();       // one element: softmax 1, log-softmax 0
+        }
         Tensor xd;
         Tensor yd;
         try (var s = Autograd.noGrad()) {
             xd = Rows.lastDense(x, d);
             yd = Rows.empty(x, xd.shape());
         }
-        int cols = rank == 0 ? 1 : xd.size(-1);
+        int cols = xd.size(-1);
         int rows = cols == 0 ? 0 : x.numel() / cols;
         x.backend().softmax(xd.storage(), yd.storage(), rows, cols, log);
         Tensor y = Rows.restore(yd, d, rank);
