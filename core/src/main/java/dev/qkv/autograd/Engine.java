@@ -54,7 +54,10 @@ public final class Engine {
                             + "' was already released by an earlier backward(); run the forward again");
                 }
                 Tensor[] inputs = node.inputs();
-                Tensor[] inGrads = node.apply(g);
+                Tensor[] inGrads;
+                try (var rule = Autograd.backwardRule()) {
+                    inGrads = node.apply(g);
+                }
                 for (int k = 0; k < inputs.length; k++) {
                     Tensor in = inputs[k];
                     if (in == null || !in.requiresGrad() || inGrads[k] == null) {
@@ -63,7 +66,7 @@ public final class Engine {
                     // Broadcasting in the forward means summing in the backward: done here, once.
                     Tensor gi = inGrads[k].sumToShape(in.shape());
                     if (Autograd.isAnomalyEnabled()) {
-                        AnomalyCheck.check(node.op(), "backward gradient for input " + k, gi);
+                        AnomalyCheck.backward(node.op(), k, gi);
                     }
                     grads.merge(in, gi, Tensor::add);
                 }
