@@ -106,6 +106,15 @@ public final class Shapes {
         return out;
     }
 
+    /** As {@link #inferShape(String, int[], int)} for a tensor of shape {@code from}, named in errors. */
+    public static int[] inferShape(String op, int[] requested, int[] from) {
+        try {
+            return inferShape(op, requested, numel(from));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + " of shape " + Arrays.toString(from), e);
+        }
+    }
+
     /** Resolves one {@code -1} in a requested shape from the element count. */
     public static int[] inferShape(String op, int[] requested, int numel) {
         int infer = -1;

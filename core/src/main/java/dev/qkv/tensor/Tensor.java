@@ -315,7 +315,7 @@ public class Tensor {
         }
         if (value && !dtype().isFloating()) {
             throw new IllegalArgumentException("requiresGrad: only floating tensors can require gradients, this one is "
-                    + dtype());
+                    + dtype() + " (shape " + Arrays.toString(shape()) + ")");
         }
         this.requiresGrad = value;
         return this;
@@ -583,7 +583,8 @@ public class Tensor {
     private void checkInPlace(String op) {
         if (Autograd.isGradEnabled() && requiresGrad()) {
             throw new IllegalStateException(op + ": a tensor that requires grad (" + (isLeaf() ? "a leaf" : "computed by '"
-                    + gradFn.op() + "'") + ") cannot be modified in place while grad mode is on; use noGrad()");
+                    + gradFn.op() + "'") + ", shape " + Arrays.toString(shape()) + ") cannot be modified in place while "
+                    + "grad mode is on; use noGrad()");
         }
     }
 
@@ -602,6 +603,10 @@ public class Tensor {
     public Tensor copy_(Tensor src) {
         checkInPlace("copy_");
         BinaryOps.checkDevices("copy_", this, src);
+        if (!Arrays.equals(Shapes.broadcast("copy_", shape(), src.shape()), shape())) {
+            throw new IllegalArgumentException("copy_: source of shape " + Arrays.toString(src.shape())
+                    + " does not broadcast to the target's shape " + Arrays.toString(shape()));
+        }
         backend().copy(src.storage, src.layout.expand(shape()), storage, layout);
         return this;
     }

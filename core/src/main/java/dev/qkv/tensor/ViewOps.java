@@ -18,7 +18,7 @@ final class ViewOps {
     }
 
     static Tensor view(Tensor x, int[] shape) {
-        int[] s = Shapes.inferShape("view", shape, x.numel());
+        int[] s = Shapes.inferShape("view", shape, x.shape());
         Layout l = x.layout().view(s);
         if (l == null) {
             throw new IllegalStateException("view: shape " + Arrays.toString(s) + " is not compatible with the strides "
@@ -30,7 +30,7 @@ final class ViewOps {
     }
 
     static Tensor reshape(Tensor x, int[] shape) {
-        int[] s = Shapes.inferShape("reshape", shape, x.numel());
+        int[] s = Shapes.inferShape("reshape", shape, x.shape());
         return x.layout().view(s) != null ? view(x, s) : view(x.contiguousCopy(), s);
     }
 
@@ -135,7 +135,7 @@ final class ViewOps {
         int i = index < 0 ? index + size : index;
         if (i < 0 || i >= size) {
             throw new IndexOutOfBoundsException("select: index " + index + " is out of bounds for dimension " + d
-                    + " with size " + size);
+                    + " with size " + size + " (shape " + Arrays.toString(x.shape()) + ")");
         }
         Tensor out = on(x, x.layout().select(d, i));
         return Autograd.record("select", out, g -> new Tensor[] {scatterInto(x, g, z -> z.select(d, i))}, x);

@@ -149,6 +149,19 @@ public final class F {
 
     /** Rows of {@code weight} picked by integer ids: shape ids.shape + [embeddingDim]. */
     public static Tensor embedding(Tensor ids, Tensor weight) {
+        if (ids.dtype().isFloating() || ids.dtype() == DType.BOOL || weight.dim() != 2) {
+            throw new IllegalArgumentException("embedding: expects integer ids and a 2-D weight [num_embeddings, "
+                    + "embedding_dim], got ids " + ids.dtype() + " " + Arrays.toString(ids.shape()) + " and weight "
+                    + Arrays.toString(weight.shape()));
+        }
+        // Checked here (not only in the kernel) so the message says which id and which table.
+        int rows = weight.size(0);
+        for (long id : ids.toLongArray()) {
+            if (id < 0 || id >= rows) {
+                throw new IndexOutOfBoundsException("embedding: id " + id + " is out of range for a table of " + rows
+                        + " rows (weight shape " + Arrays.toString(weight.shape()) + ")");
+            }
+        }
         int[] s = Arrays.copyOf(ids.shape(), ids.dim() + 1);
         s[ids.dim()] = weight.size(1);
         return weight.indexSelect(0, ids.reshape(-1)).reshape(s);
