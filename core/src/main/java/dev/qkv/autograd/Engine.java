@@ -28,6 +28,10 @@ public final class Engine {
             throw new IllegalStateException("backward: the tensor does not require grad and has no grad_fn "
                     + "(did you compute it under noGrad, or from tensors without requiresGrad?)");
         }
+        if (!gradient.device().equals(root.device())) {
+            throw new IllegalArgumentException("backward: gradient is on " + gradient.device() + " but the tensor is on "
+                    + root.device());
+        }
         if (!Arrays.equals(gradient.shape(), root.shape())) {
             throw new IllegalArgumentException("backward: gradient shape " + Arrays.toString(gradient.shape())
                     + " does not match the tensor's shape " + Arrays.toString(root.shape()));

@@ -136,6 +136,7 @@ final class BinaryOps {
     }
 
     static Tensor maskedFill(Tensor x, Tensor mask, double value) {
+        checkDevices("maskedFill", x, mask);
         if (mask.dtype() != DType.BOOL) {
             throw new IllegalArgumentException("maskedFill: mask must be BOOL, got " + mask.dtype());
         }
