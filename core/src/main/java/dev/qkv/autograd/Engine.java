@@ -68,7 +68,11 @@ public final class Engine {
                         continue;
                     }
                     // Broadcasting in the forward means summing in the backward: done here, once.
+                    // A gradient has its tensor's dtype (a float32 input of a float64 op gets float32).
                     Tensor gi = inGrads[k].sumToShape(in.shape());
+                    if (gi.dtype() != in.dtype()) {
+                        gi = gi.to(in.dtype());
+                    }
                     if (Autograd.isAnomalyEnabled()) {
                         AnomalyCheck.backward(node.op(), k, gi);
                     }

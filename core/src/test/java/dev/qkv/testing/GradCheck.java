@@ -51,6 +51,9 @@ public final class GradCheck {
         if (out.dtype() != DType.FLOAT64) {
             fail(what + ": output dtype is " + out.dtype() + ", expected FLOAT64 (a double-precision op)");
         }
+        if (!out.requiresGrad()) {
+            fail(what + ": the output is not connected to any input through the graph");
+        }
         Tensor weights = Rand.uniform(new Generator(1234), -1, 1, out.shape());
         out.mul(weights).sum().backward();
 
