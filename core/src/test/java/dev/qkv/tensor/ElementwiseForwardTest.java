@@ -136,6 +136,73 @@ class ElementwiseForwardTest {
         }
     }
 
+    /** Pairs of float64 operands in layouts the kernels treat differently. */
+    private static Tensor[][] layoutPairs(Generator g, double lo, double hi) {
+        return new Tensor[][] {
+                {Rand.uniform(g, lo, hi, 37), Rand.uniform(g, lo, hi, 37)},                      // SIMD body + tail
+                {Rand.transposedView(g, lo, hi, 5, 7), Rand.uniform(g, lo, hi, 7)},              // strided with a row
+                {Rand.uniform(g, lo, hi, 3, 1, 40), Rand.uniform(g, lo, hi, 5, 1)},              // stride-0 inner operand
+                {Rand.narrowedView(g, lo, hi, 4, 35), Rand.uniform(g, lo, hi)},                  // offset view, 0-dim
+                {Rand.uniform(g, lo, hi, 4, 1).expand(4, 33), Rand.transposedView(g, lo, hi, 4, 33)},
+                {Rand.uniform(g, lo, hi, 300, 200), Rand.uniform(g, lo, hi, 300, 200)},          // parallel pieces
+        };
+    }
+
+    @Test
+    void float32BinaryKernelsMatchTheDoubleDefinition() {
+        Generator g = new Generator(78);
+        String[] names = {"add", "sub", "mul", "div", "pow", "maximum", "minimum"};
+        java.util.List<java.util.function.BinaryOperator<Tensor>> ops = java.util.List.of(
+                Tensor::add, Tensor::sub, Tensor::mul, Tensor::div, Tensor::pow, Tensor::maximum, Tensor::minimum);
+        for (Tensor[] p : layoutPairs(g, 0.5, 2)) {
+            Tensor a32 = p[0].to(DType.FLOAT32);
+            Tensor b32 = p[1].to(DType.FLOAT32);
+            for (int k = 0; k < ops.size(); k++) {
+                float[] got = ops.get(k).apply(a32, b32).toFloatArray();
+                // the same float32 numbers in double: the definition, rounded once at the end
+                double[] want = ops.get(k).apply(a32.to(DType.FLOAT64), b32.to(DType.FLOAT64)).toDoubleArray();
+                for (int i = 0; i < got.length; i++) {
+                    assertEquals(want[i], got[i], 2e-7 * Math.abs(want[i]), names[k] + " element " + i
+                            + " of shapes " + java.util.Arrays.toString(p[0].shape()) + ", " + java.util.Arrays.toString(p[1].shape()));
+                }
+            }
+        }
+    }
+
+    @Test
+    void float32ReductionsMatchTheDoubleDefinition() {
+        Generator g = new Generator(79);
+        Tensor[] inputs = {
+                Rand.uniform(g, -2, 2, 3, 37, 5),
+                Rand.transposedView(g, -2, 2, 3, 37, 5),
+                Rand.narrowedView(g, -2, 2, 6, 5, 37),
+                Rand.uniform(g, -2, 2, 3, 1, 5).expand(3, 37, 5),
+                Rand.uniform(g, -2, 2, 64, 3, 700),                                           // parallel rows
+        };
+        int[][] dimSets = {{2}, {0}, {1}, {0, 2}, {0, 1, 2}};
+        for (Tensor x : inputs) {
+            Tensor x32 = x.to(DType.FLOAT32);
+            Tensor x64 = x32.to(DType.FLOAT64);
+            for (int[] dims : dimSets) {
+                int n = 1;
+                for (int d : dims) {
+                    n *= x.size(d);
+                }
+                String what = java.util.Arrays.toString(x.shape()) + " over " + java.util.Arrays.toString(dims);
+                // a float32 sum of n terms is off by at most n·ε·Σ|x| (ε = 6e-8, the unit roundoff)
+                double[] want = x64.sum(dims, false).toDoubleArray();
+                double[] got = x32.sum(dims, false).toDoubleArray();
+                double[] bound = x64.abs().sum(dims, false).toDoubleArray();
+                for (int i = 0; i < want.length; i++) {
+                    assertEquals(want[i], got[i], n * 6e-8 * bound[i] + 1e-30, "sum " + what + " element " + i);
+                }
+                assertArrayEquals(x64.max(dims, true).toDoubleArray(), x32.max(dims, true).toDoubleArray(), 0, "max " + what);
+                assertArrayEquals(x64.min(dims, false).toDoubleArray(), x32.min(dims, false).toDoubleArray(), 0, "min " + what);
+            }
+            assertArrayEquals(x64.argmax(1, false).toLongArray(), x32.argmax(1, false).toLongArray());
+        }
+    }
+
     @Test
     void comparisonsAndLogicalOpsGiveBool() {
         Tensor a = Tensor.of(1, 2, 3);
