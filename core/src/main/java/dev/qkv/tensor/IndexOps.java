@@ -28,15 +28,13 @@ final class IndexOps {
         int[] outShape = x.shape();
         outShape[d] = index.numel();
         Tensor out = Tensor.zeros(x.dtype(), x.device(), outShape);
-        x.backend().indexSelect(x.storage(), x.layout(), d, index.storage(), index.layout().view(new int[] {index.numel()}) == null
-                ? index.contiguous().layout() : index.layout().view(new int[] {index.numel()}), out.storage());
+        Tensor idx = index.reshape(-1);                  // 1-D; a view for any 0-D or 1-D index
+        x.backend().indexSelect(x.storage(), x.layout(), d, idx.storage(), idx.layout(), out.storage());
         int[] in = x.shape();
         // Each picked slice's gradient is added back into the slice it came from (repeats add up).
         return Autograd.record("indexSelect", out, g -> {
             Tensor z = Tensor.zeros(g.dtype(), g.device(), in);
-            Tensor gc = g.contiguous();
-            Tensor idx = index.reshape(-1);
-            z.backend().indexAdd(z.storage(), z.layout(), d, idx.storage(), idx.layout(), gc.storage(), gc.layout());
+            z.backend().indexAdd(z.storage(), z.layout(), d, idx.storage(), idx.layout(), g.storage(), g.layout());
             return new Tensor[] {z};
         }, x);
     }
