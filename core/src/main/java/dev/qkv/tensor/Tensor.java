@@ -539,9 +539,11 @@ public class Tensor {
     public Tensor mean(int[] dims, boolean keepDim) { return ReduceOps.mean(this, dims, keepDim); }
     /** Maximum of all elements; ties share the gradient evenly. */
     public Tensor max() { return ReduceOps.max(this, null, false); }
+    public Tensor max(int dim) { return ReduceOps.max(this, new int[] {dim}, false); }
     public Tensor max(int dim, boolean keepDim) { return ReduceOps.max(this, new int[] {dim}, keepDim); }
     public Tensor max(int[] dims, boolean keepDim) { return ReduceOps.max(this, dims, keepDim); }
     public Tensor min() { return ReduceOps.min(this, null, false); }
+    public Tensor min(int dim) { return ReduceOps.min(this, new int[] {dim}, false); }
     public Tensor min(int dim, boolean keepDim) { return ReduceOps.min(this, new int[] {dim}, keepDim); }
     public Tensor min(int[] dims, boolean keepDim) { return ReduceOps.min(this, dims, keepDim); }
     /** Index of the maximum along dim (first on ties), INT64. */
@@ -549,6 +551,8 @@ public class Tensor {
     /** Index of the maximum of the flattened tensor. */
     public Tensor argmax() { return ReduceOps.argmax(flatten(), 0, false, true); }
     public Tensor argmin(int dim, boolean keepDim) { return ReduceOps.argmax(this, dim, keepDim, false); }
+    /** Index of the minimum of the flattened tensor. */
+    public Tensor argmin() { return ReduceOps.argmax(flatten(), 0, false, false); }
     /** Variance with Bessel's correction (unbiased), like torch.var. */
     public Tensor var(int[] dims, boolean keepDim) { return ReduceOps.var(this, dims, keepDim, 1); }
     /** Variance: Σ(x − mean)² / (n − correction). */

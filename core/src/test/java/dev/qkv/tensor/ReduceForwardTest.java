@@ -62,6 +62,9 @@ class ReduceForwardTest {
         assertArrayEquals(new long[] {1, 0}, x.argmin(1, false).toLongArray(), "row 1 ties at 0 and 2");
         assertArrayEquals(new long[] {0, 0, 0}, x.argmax(0, false).toLongArray(), "column 1 ties: row 0");
         assertEquals(0, x.argmax().item(), "flattened: first of the two 3s");
+        assertEquals(3, x.argmin().item(), "flattened: first of the two 0s");
+        assertArrayEquals(new float[] {3, 1}, x.max(1).toFloatArray(), "max(dim) drops the dim");
+        assertArrayEquals(new float[] {0, 1, 0}, x.min(0).toFloatArray());
         // of a transposed view [[3, 0], [1, 1], [3, 0]]: column 0 ties at rows 0 and 2
         assertArrayEquals(new long[] {0, 1}, x.t().argmax(0, false).toLongArray());
         // -inf everywhere still has an argmax (the first)

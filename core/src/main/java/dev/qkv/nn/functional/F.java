@@ -259,6 +259,11 @@ public final class F {
         return reduce(perRow, reduction, targets.shape(), valid);
     }
 
+    /** NLL with mean reduction and no ignored index (−100, as PyTorch's default, never matches a class). */
+    public static Tensor nllLoss(Tensor logProbs, Tensor targets) {
+        return nllLoss(logProbs, targets, Reduction.MEAN, -100);
+    }
+
     /** Mean squared error (or sum/none): (input − target)². */
     public static Tensor mseLoss(Tensor input, Tensor target, Reduction reduction) {
         if (!Arrays.equals(input.shape(), target.shape())) {

@@ -128,6 +128,7 @@ class FunctionalForwardTest {
         Tensor lp = Tensor.fromArray(new double[] {-1, -2, -3, -4, -5, -6}, 2, 3);
         assertEquals((3 + 4) / 2.0, F.nllLoss(lp, Tensor.ofLongs(2, 0), Reduction.MEAN, -100).item(), 1e-12);
         assertEquals(2, F.nllLoss(lp, Tensor.ofLongs(1, -1), Reduction.MEAN, -1).item(), 1e-12, "ignored row");
+        assertEquals((2 + 4) / 2.0, F.nllLoss(lp, Tensor.ofLongs(1, 0)).item(), 1e-12, "mean by default");
         assertArrayEquals(new double[] {2, 0}, d(F.nllLoss(lp, Tensor.ofLongs(1, -1), Reduction.NONE, -1)));
         assertEquals(3, F.nllLoss(lp.select(0, 0), Tensor.ofLongs(2).reshape(), Reduction.MEAN, -100).item(), 1e-12);
 
