@@ -58,6 +58,18 @@ class BinaryGradTest {
     }
 
     @Test
+    void powAtZeroBaseByHand() {
+        // a^b at a = 0, as PyTorch: da = 0 where b = 0 (else b·0^(b−1): 0 for b = 2, inf for
+        // b = 0.5); db = 0 where a = 0 and b ≥ 0 (0^b is flat in b there); at a = 2, b = 0:
+        // da = 0 and db = 2⁰·ln 2
+        Tensor a = Tensor.fromArray(new double[] {0, 0, 0, 2}, 4).requiresGrad(true);
+        Tensor b = Tensor.fromArray(new double[] {0, 2, 0.5, 0}, 4).requiresGrad(true);
+        a.pow(b).sum().backward();
+        assertArrayEquals(new double[] {0, 0, Double.POSITIVE_INFINITY, 0}, a.grad().toDoubleArray());
+        assertArrayEquals(new double[] {0, 0, 0, Math.log(2)}, b.grad().toDoubleArray());
+    }
+
+    @Test
     void maximumAndMinimumAwayFromTies() {
         Generator g = new Generator(5);
         for (String name : new String[] {"maximum", "minimum"}) {

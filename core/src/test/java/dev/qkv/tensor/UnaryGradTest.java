@@ -145,6 +145,10 @@ class UnaryGradTest {
         assertEquals(1.0, grad.apply(Tensor::tanh, 0.0), 1e-15);
         assertEquals(0.25, grad.apply(Tensor::sqrt, 4.0), 1e-15);
         assertEquals(-1.0 / 16, grad.apply(Tensor::rsqrt, 4.0), 1e-15);
+        // pow at base 0, as PyTorch: d(x⁰) = 0, d(x²) = 0, d(x^0.5) = inf
+        assertEquals(0.0, grad.apply(x -> x.pow(0), 0.0));
+        assertEquals(0.0, grad.apply(x -> x.pow(2), 0.0));
+        assertEquals(Double.POSITIVE_INFINITY, grad.apply(x -> x.pow(0.5), 0.0));
         // clamp passes the gradient on its closed interval [min, max], as PyTorch does
         assertEquals(1.0, grad.apply(x -> x.clamp(-1, 1), 1.0));
         assertEquals(0.0, grad.apply(x -> x.clamp(-1, 1), 1.5));
