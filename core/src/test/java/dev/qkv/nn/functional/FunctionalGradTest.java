@@ -5,6 +5,7 @@ import dev.qkv.tensor.Generator;
 import dev.qkv.tensor.Tensor;
 import dev.qkv.testing.GradCheck;
 import dev.qkv.testing.Rand;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -74,6 +75,21 @@ class FunctionalGradTest {
                 Rand.uniform(g, -2, 2, 2, 4, 3));
         GradCheck.check("crossEntropy [C] with a 0-dim target", in -> F.crossEntropy(in[0], Tensor.ofLongs(2).reshape()),
                 Rand.uniform(g, -2, 2, 4));
+    }
+
+    @Test
+    @Disabled("backend bug, reported, not worked around here: CompositeKernels.crossEntropy derives "
+            + "lse = x[0] - logp[0], which is NaN when x[0] = -inf and has no precision left when x[0] is a "
+            + "large negative mask value (-1e8, -3.4e38), so the backward gives NaN or wrong gradients")
+    void crossEntropyGradientWithAMaskedFirstClass() {
+        // p = softmax([mask, 0, 1]) = [0, 1/(1+e), e/(1+e)]; d/dx = p − onehot(2)
+        double e = Math.E;
+        for (float mask : new float[] {Float.NEGATIVE_INFINITY, -1e8f, -3.4e38f}) {
+            Tensor x = Tensor.of(mask, 0, 1).view(1, 3).requiresGrad(true);
+            F.crossEntropy(x, Tensor.ofLongs(2)).backward();
+            assertArrayEquals(new double[] {0, 1 / (1 + e), e / (1 + e) - 1}, x.grad().toDoubleArray(), 1e-6,
+                    "first logit " + mask);
+        }
     }
 
     @Test
