@@ -25,7 +25,8 @@ class AnomalyModeTest {
         String m = message(() -> x.mul(2).sqrt().add(1));
         assertTrue(m.contains("'sqrt'") && m.contains("NaN") && m.contains("forward") && m.contains("[3]")
                 && m.contains("element 1"), m);
-        String l = message(() -> x.sub(1).log());                 // log(0) = −inf
+        Tensor y = Tensor.of(1, 2, 4).requiresGrad(true);
+        String l = message(() -> y.sub(1).log());                 // log(0) = −inf
         assertTrue(l.contains("'log'") && l.contains("-Infinity") && l.contains("element 0"), l);
         // also under noGrad (an evaluation loop) and on tensors that need no gradient
         try (var s = Autograd.noGrad()) {
@@ -63,6 +64,22 @@ class AnomalyModeTest {
             assertDoesNotThrow(() -> p.mul(Tensor.of(1, 2, 3, 4).view(2, 2)).sum().backward());
         }
         assertEquals(0.0, scores.grad().get(0, 1), "the masked entry gets no gradient");
+    }
+
+    @Test
+    void nanMadeFromInfinitiesIsStillAnAnomaly() {
+        // a row masked entirely: softmax of [−inf, −inf] is 0/0 = NaN, made by softmax
+        Tensor scores = Tensor.of(0.5f, 1).requiresGrad(true);
+        Tensor mask = Tensor.fromArray(new boolean[] {true, true}, 2);
+        String m = message(() -> F.softmax(scores.maskedFill(mask, Float.NEGATIVE_INFINITY), 0));
+        assertTrue(m.contains("'softmax'") && m.contains("NaN"), m);
+        // but NaN passed along by later ops is blamed on its maker only
+        try (var s = Autograd.noGrad()) {
+            Tensor nan = Tensor.of(Float.NaN);
+            try (var a = Autograd.detectAnomaly()) {
+                assertDoesNotThrow(() -> nan.add(1).exp());
+            }
+        }
     }
 
     @Test
