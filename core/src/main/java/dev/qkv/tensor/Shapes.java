@@ -111,7 +111,7 @@ public final class Shapes {
         try {
             return inferShape(op, requested, numel(from));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(e.getMessage() + " of shape " + Arrays.toString(from), e);
+            throw new IllegalArgumentException(e.getMessage() + " (the input's shape is " + Arrays.toString(from) + ")", e);
         }
     }
 
