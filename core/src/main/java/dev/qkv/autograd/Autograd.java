@@ -51,9 +51,9 @@ public final class Autograd {
     }
 
     /**
-     * Until the scope closes, throws as soon as an op turns finite inputs into NaN/Inf in the
-     * forward pass, or a backward rule returns a NaN/Inf gradient, naming the op (see
-     * {@link AnomalyCheck}). Slow: every value is read back to check it.
+     * Until the scope closes, throws as soon as an op makes a NaN/Inf its inputs did not have
+     * in the forward pass, or a backward rule returns a NaN/Inf gradient, naming the op (the
+     * exact rule is in {@link AnomalyCheck}). Slow: every value is read back to check it.
      */
     public static Scope detectAnomaly() {
         return set(ANOMALY, true);
