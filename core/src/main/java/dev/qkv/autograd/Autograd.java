@@ -17,6 +17,8 @@ import dev.qkv.tensor.Tensor;
 public final class Autograd {
     private static final ThreadLocal<boolean[]> GRAD_ENABLED = ThreadLocal.withInitial(() -> new boolean[] {true});
     private static final ThreadLocal<boolean[]> ANOMALY = ThreadLocal.withInitial(() -> new boolean[] {false});
+    /** True while the engine runs a backward rule: the engine checks the rule's results itself. */
+    private static final ThreadLocal<boolean[]> IN_BACKWARD_RULE = ThreadLocal.withInitial(() -> new boolean[] {false});
 
     private Autograd() {
     }
@@ -48,13 +50,22 @@ public final class Autograd {
         return GRAD_ENABLED.get()[0];
     }
 
-    /** Checks every op's output and every gradient for NaN/Inf until the scope closes. */
+    /**
+     * Until the scope closes, throws as soon as an op makes a NaN/Inf its inputs did not have
+     * in the forward pass, or a backward rule returns a NaN/Inf gradient, naming the op (the
+     * exact rule is in {@link AnomalyCheck}). Slow: every value is read back to check it.
+     */
     public static Scope detectAnomaly() {
         return set(ANOMALY, true);
     }
 
     public static boolean isAnomalyEnabled() {
         return ANOMALY.get()[0];
+    }
+
+    /** Used by the engine around a backward rule, so that anomalies are blamed on the rule's op. */
+    static Scope backwardRule() {
+        return set(IN_BACKWARD_RULE, true);
     }
 
     /**
@@ -65,8 +76,8 @@ public final class Autograd {
      * @return out, for chaining
      */
     public static Tensor record(String op, Tensor out, BackwardFn backward, Tensor... inputs) {
-        if (isAnomalyEnabled()) {
-            AnomalyCheck.check(op, "forward output", out);
+        if (isAnomalyEnabled() && !IN_BACKWARD_RULE.get()[0]) {
+            AnomalyCheck.forward(op, out, inputs);
         }
         if (!isGradEnabled()) {
             return out;

@@ -28,6 +28,10 @@ public final class Engine {
             throw new IllegalStateException("backward: the tensor does not require grad and has no grad_fn "
                     + "(did you compute it under noGrad, or from tensors without requiresGrad?)");
         }
+        if (!gradient.device().equals(root.device())) {
+            throw new IllegalArgumentException("backward: gradient is on " + gradient.device() + " but the tensor is on "
+                    + root.device());
+        }
         if (!Arrays.equals(gradient.shape(), root.shape())) {
             throw new IllegalArgumentException("backward: gradient shape " + Arrays.toString(gradient.shape())
                     + " does not match the tensor's shape " + Arrays.toString(root.shape()));
@@ -54,16 +58,23 @@ public final class Engine {
                             + "' was already released by an earlier backward(); run the forward again");
                 }
                 Tensor[] inputs = node.inputs();
-                Tensor[] inGrads = node.apply(g);
+                Tensor[] inGrads;
+                try (var rule = Autograd.backwardRule()) {
+                    inGrads = node.apply(g);
+                }
                 for (int k = 0; k < inputs.length; k++) {
                     Tensor in = inputs[k];
                     if (in == null || !in.requiresGrad() || inGrads[k] == null) {
                         continue;
                     }
                     // Broadcasting in the forward means summing in the backward: done here, once.
+                    // A gradient has its tensor's dtype (a float32 input of a float64 op gets float32).
                     Tensor gi = inGrads[k].sumToShape(in.shape());
+                    if (gi.dtype() != in.dtype()) {
+                        gi = gi.to(in.dtype());
+                    }
                     if (Autograd.isAnomalyEnabled()) {
-                        AnomalyCheck.check(node.op(), "backward gradient for input " + k, gi);
+                        AnomalyCheck.backward(node.op(), k, gi);
                     }
                     grads.merge(in, gi, Tensor::add);
                 }

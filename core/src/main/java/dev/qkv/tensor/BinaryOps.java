@@ -73,9 +73,14 @@ final class BinaryOps {
 
     static Tensor pow(Tensor a, Tensor b) {
         Tensor y = forward(BinaryOp.POW, "pow", a, b, true);
-        return Autograd.record("pow", y, g -> new Tensor[] {
-                a.requiresGrad() ? g.mul(b).mul(a.pow(b.sub(1))) : null,        // b·a^(b-1)
-                b.requiresGrad() ? g.mul(y).mul(a.log()) : null}, a, b);         // a^b·log a
+        // d/da = b·a^(b-1) and d/db = a^b·log a, with PyTorch's limits where the formulas give
+        // 0·inf: a^0 is constant in a (so 0 where b = 0), and 0^b is 0 for b ≥ 0 whatever b is.
+        return Autograd.record("pow", y, g -> {
+            Tensor zero = Tensor.zeros(g.dtype(), g.device());
+            Tensor da = a.requiresGrad() ? Tensor.where(b.eq(0), zero, g.mul(b).mul(a.pow(b.sub(1)))) : null;
+            Tensor db = b.requiresGrad() ? Tensor.where(a.eq(0).logicalAnd(b.ge(0)), zero, g.mul(y).mul(a.log())) : null;
+            return new Tensor[] {da, db};
+        }, a, b);
     }
 
     static Tensor maximum(Tensor a, Tensor b) {
@@ -136,6 +141,7 @@ final class BinaryOps {
     }
 
     static Tensor maskedFill(Tensor x, Tensor mask, double value) {
+        checkDevices("maskedFill", x, mask);
         if (mask.dtype() != DType.BOOL) {
             throw new IllegalArgumentException("maskedFill: mask must be BOOL, got " + mask.dtype());
         }

@@ -24,19 +24,17 @@ final class IndexOps {
             throw new IllegalArgumentException("indexSelect: index must be 0-D or 1-D, got shape "
                     + Arrays.toString(index.shape()));
         }
-        int d = Shapes.dim("indexSelect", dim, x.dim());
+        int d = Shapes.existingDim("indexSelect", dim, x.shape());
         int[] outShape = x.shape();
         outShape[d] = index.numel();
         Tensor out = Tensor.zeros(x.dtype(), x.device(), outShape);
-        Tensor flatIndex = index.reshape(index.numel());                   // 0-D or 1-D: a view, never a copy
-        x.backend().indexSelect(x.storage(), x.layout(), d, flatIndex.storage(), flatIndex.layout(), out.storage());
+        Tensor idx = index.reshape(-1);                  // 1-D; a view for any 0-D or 1-D index
+        x.backend().indexSelect(x.storage(), x.layout(), d, idx.storage(), idx.layout(), out.storage());
         int[] in = x.shape();
         // Each picked slice's gradient is added back into the slice it came from (repeats add up).
         return Autograd.record("indexSelect", out, g -> {
             Tensor z = Tensor.zeros(g.dtype(), g.device(), in);
-            Tensor gc = g.contiguous();
-            Tensor idx = index.reshape(-1);
-            z.backend().indexAdd(z.storage(), z.layout(), d, idx.storage(), idx.layout(), gc.storage(), gc.layout());
+            z.backend().indexAdd(z.storage(), z.layout(), d, idx.storage(), idx.layout(), g.storage(), g.layout());
             return new Tensor[] {z};
         }, x);
     }
@@ -44,7 +42,7 @@ final class IndexOps {
     static Tensor gather(Tensor x, int dim, Tensor index) {
         BinaryOps.checkDevices("gather", x, index);
         checkIndex("gather", index);
-        int d = Shapes.dim("gather", dim, x.dim());
+        int d = Shapes.existingDim("gather", dim, x.shape());
         if (index.dim() != x.dim()) {
             throw new IllegalArgumentException("gather: index rank " + index.dim() + " must equal input rank " + x.dim());
         }
@@ -69,11 +67,15 @@ final class IndexOps {
             throw new IllegalArgumentException("cat: expects a non-empty list of tensors");
         }
         Tensor first = ts.get(0);
-        int d = Shapes.dim("cat", dim, first.dim());
+        int d = Shapes.existingDim("cat", dim, first.shape());
         int total = 0;
         DType dt = first.dtype();
         for (Tensor t : ts) {
             BinaryOps.checkDevices("cat", first, t);
+            if (t.dim() != first.dim()) {
+                throw new IllegalArgumentException("cat: tensors must have the same number of dims, got shapes "
+                        + Arrays.toString(first.shape()) + " and " + Arrays.toString(t.shape()));
+            }
             int[] a = first.shape();
             int[] b = t.shape();
             a[d] = 0;
@@ -113,7 +115,7 @@ final class IndexOps {
         if (ts.isEmpty()) {
             throw new IllegalArgumentException("stack: expects a non-empty list of tensors");
         }
-        int d = Shapes.dim("stack", dim, ts.get(0).dim() + 1);
+        int d = Shapes.newDim("stack", dim, ts.get(0).shape());
         List<Tensor> us = new ArrayList<>();
         for (Tensor t : ts) {
             if (!Arrays.equals(t.shape(), ts.get(0).shape())) {
@@ -126,7 +128,7 @@ final class IndexOps {
     }
 
     static List<Tensor> split(Tensor x, int size, int dim) {
-        int d = Shapes.dim("split", dim, x.dim());
+        int d = Shapes.existingDim("split", dim, x.shape());
         if (size <= 0) {
             throw new IllegalArgumentException("split: size must be positive, got " + size);
         }

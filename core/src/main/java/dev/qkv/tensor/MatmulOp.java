@@ -56,7 +56,16 @@ final class MatmulOp {
                     + " cannot be multiplied: the last dim of the first (" + k + ") must equal the second-to-last "
                     + "dim of the second (" + k2 + ")");
         }
-        int[] batchShape = Shapes.broadcast("matmul", Arrays.copyOf(as, as.length - 2), Arrays.copyOf(bs, bs.length - 2));
+        int[] batchA = Arrays.copyOf(as, as.length - 2);
+        int[] batchB = Arrays.copyOf(bs, bs.length - 2);
+        int[] batchShape;
+        try {
+            batchShape = Shapes.broadcast("matmul", batchA, batchB);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("matmul: shapes " + Arrays.toString(as) + " and " + Arrays.toString(bs)
+                    + " cannot be multiplied: their batch dims " + Arrays.toString(batchA) + " and "
+                    + Arrays.toString(batchB) + " do not broadcast (sizes must match or one must be 1)");
+        }
         int batch = Shapes.numel(batchShape);
         int[] outShape = Arrays.copyOf(batchShape, batchShape.length + 2);
         outShape[batchShape.length] = m;

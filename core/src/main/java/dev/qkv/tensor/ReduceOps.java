@@ -10,15 +10,21 @@ final class ReduceOps {
     private ReduceOps() {
     }
 
-    /** Which dims to reduce: all when dims is null; negative dims count from the end. */
-    static boolean[] mask(String op, int rank, int[] dims) {
-        boolean[] m = new boolean[rank];
+    /**
+     * Which dims to reduce: all when dims is null; negative dims count from the end. A 0-dim
+     * tensor accepts dim 0 or −1 and has nothing to reduce.
+     */
+    static boolean[] mask(String op, int[] shape, int[] dims) {
+        boolean[] m = new boolean[shape.length];
         if (dims == null) {
             Arrays.fill(m, true);
             return m;
         }
         for (int d : dims) {
-            int k = Shapes.dim(op, d, rank);
+            int k = Shapes.dim(op, d, shape);
+            if (shape.length == 0) {
+                continue;
+            }
             if (m[k]) {
                 throw new IllegalArgumentException(op + ": dim " + k + " appears twice in " + Arrays.toString(dims));
             }
@@ -44,7 +50,7 @@ final class ReduceOps {
     }
 
     static Tensor sum(Tensor x, int[] dims, boolean keepDim) {
-        boolean[] m = mask("sum", x.dim(), dims);
+        boolean[] m = mask("sum", x.shape(), dims);
         DType dt = x.dtype().isFloating() ? x.dtype() : DType.INT64;
         Tensor y;
         try (var s = Autograd.noGrad()) {
@@ -57,7 +63,7 @@ final class ReduceOps {
     }
 
     static Tensor mean(Tensor x, int[] dims, boolean keepDim) {
-        boolean[] m = mask("mean", x.dim(), dims);
+        boolean[] m = mask("mean", x.shape(), dims);
         int n = 1;
         for (int d = 0; d < m.length; d++) {
             if (m[d]) {
@@ -78,7 +84,7 @@ final class ReduceOps {
 
     /** max/min values; the gradient goes to the extreme elements, shared evenly on ties. */
     private static Tensor extreme(Tensor x, int[] dims, boolean keepDim, ReduceOp op, String name) {
-        boolean[] m = mask(name, x.dim(), dims);
+        boolean[] m = mask(name, x.shape(), dims);
         Tensor keepShaped = run(op, x, m, x.dtype());
         Tensor y = shaped(keepShaped, x.shape(), m, keepDim);
         int[] in = x.shape();
@@ -95,14 +101,14 @@ final class ReduceOps {
     }
 
     static Tensor argmax(Tensor x, int dim, boolean keepDim, boolean max) {
-        boolean[] m = mask(max ? "argmax" : "argmin", x.dim(), new int[] {dim});
+        boolean[] m = mask(max ? "argmax" : "argmin", x.shape(), new int[] {dim});
         Tensor out = run(max ? ReduceOp.ARGMAX : ReduceOp.ARGMIN, x, m, DType.INT64);
         return shaped(out, x.shape(), m, keepDim);
     }
 
     /** Σ(x − mean)² / (n − correction), composed of differentiable ops. */
     static Tensor var(Tensor x, int[] dims, boolean keepDim, int correction) {
-        boolean[] m = mask("var", x.dim(), dims);
+        boolean[] m = mask("var", x.shape(), dims);
         int n = 1;
         for (int d = 0; d < m.length; d++) {
             if (m[d]) {

@@ -42,12 +42,47 @@ public final class Shapes {
         return out;
     }
 
-    /** A dim index that may be negative (counted from the end), checked against the rank. */
+    /**
+     * A dim index that may be negative (counted from the end), checked against the rank. A 0-dim
+     * tensor accepts dim 0 and −1 (meaning the tensor itself), as PyTorch's reductions do.
+     */
     public static int dim(String op, int dim, int rank) {
-        int d = dim < 0 ? dim + rank : dim;
-        if (d < 0 || d >= Math.max(rank, 1) || (rank == 0 && d != 0)) {
+        int n = Math.max(rank, 1);
+        int d = dim < 0 ? dim + n : dim;
+        if (d < 0 || d >= n) {
             throw new IndexOutOfBoundsException(op + ": dim " + dim + " is out of range for a tensor of rank "
-                    + rank + " (expected " + -Math.max(rank, 1) + " to " + (Math.max(rank, 1) - 1) + ")");
+                    + rank + " (expected " + -n + " to " + (n - 1) + ")");
+        }
+        return d;
+    }
+
+    /** As {@link #dim(String, int, int)}, naming the tensor's shape in the message. */
+    public static int dim(String op, int dim, int[] shape) {
+        int n = Math.max(shape.length, 1);
+        int d = dim < 0 ? dim + n : dim;
+        if (d < 0 || d >= n) {
+            throw new IndexOutOfBoundsException(op + ": dim " + dim + " is out of range for a tensor of shape "
+                    + Arrays.toString(shape) + " (expected a dim from " + -n + " to " + (n - 1) + ")");
+        }
+        return d;
+    }
+
+    /** A dim that must really exist: ops that index along it reject 0-dim tensors. */
+    public static int existingDim(String op, int dim, int[] shape) {
+        if (shape.length == 0) {
+            throw new IndexOutOfBoundsException(op + ": a 0-dim tensor (shape []) has no dim " + dim
+                    + "; expected a tensor with at least one dim");
+        }
+        return dim(op, dim, shape);
+    }
+
+    /** Where a new dim goes (unsqueeze, stack): −(rank+1) to rank, negative counting from the end. */
+    public static int newDim(String op, int dim, int[] shape) {
+        int n = shape.length + 1;
+        int d = dim < 0 ? dim + n : dim;
+        if (d < 0 || d >= n) {
+            throw new IndexOutOfBoundsException(op + ": dim " + dim + " is out of range for inserting a dim into shape "
+                    + Arrays.toString(shape) + " (expected " + -n + " to " + (n - 1) + ")");
         }
         return d;
     }
@@ -69,6 +104,15 @@ public final class Shapes {
             }
         }
         return out;
+    }
+
+    /** As {@link #inferShape(String, int[], int)} for a tensor of shape {@code from}, named in errors. */
+    public static int[] inferShape(String op, int[] requested, int[] from) {
+        try {
+            return inferShape(op, requested, numel(from));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + " (the input's shape is " + Arrays.toString(from) + ")", e);
+        }
     }
 
     /** Resolves one {@code -1} in a requested shape from the element count. */

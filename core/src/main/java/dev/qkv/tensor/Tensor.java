@@ -190,7 +190,7 @@ public class Tensor {
 
     /** Size of one dim (negative counts from the end). */
     public int size(int dim) {
-        return layout.shape(Shapes.dim("size", dim, dim()));
+        return layout.shape(Shapes.existingDim("size", dim, shape()));
     }
 
     /** Number of dims (rank). */
@@ -315,7 +315,7 @@ public class Tensor {
         }
         if (value && !dtype().isFloating()) {
             throw new IllegalArgumentException("requiresGrad: only floating tensors can require gradients, this one is "
-                    + dtype());
+                    + dtype() + " (shape " + Arrays.toString(shape()) + ")");
         }
         this.requiresGrad = value;
         return this;
@@ -539,9 +539,11 @@ public class Tensor {
     public Tensor mean(int[] dims, boolean keepDim) { return ReduceOps.mean(this, dims, keepDim); }
     /** Maximum of all elements; ties share the gradient evenly. */
     public Tensor max() { return ReduceOps.max(this, null, false); }
+    public Tensor max(int dim) { return ReduceOps.max(this, new int[] {dim}, false); }
     public Tensor max(int dim, boolean keepDim) { return ReduceOps.max(this, new int[] {dim}, keepDim); }
     public Tensor max(int[] dims, boolean keepDim) { return ReduceOps.max(this, dims, keepDim); }
     public Tensor min() { return ReduceOps.min(this, null, false); }
+    public Tensor min(int dim) { return ReduceOps.min(this, new int[] {dim}, false); }
     public Tensor min(int dim, boolean keepDim) { return ReduceOps.min(this, new int[] {dim}, keepDim); }
     public Tensor min(int[] dims, boolean keepDim) { return ReduceOps.min(this, dims, keepDim); }
     /** Index of the maximum along dim (first on ties), INT64. */
@@ -549,6 +551,8 @@ public class Tensor {
     /** Index of the maximum of the flattened tensor. */
     public Tensor argmax() { return ReduceOps.argmax(flatten(), 0, false, true); }
     public Tensor argmin(int dim, boolean keepDim) { return ReduceOps.argmax(this, dim, keepDim, false); }
+    /** Index of the minimum of the flattened tensor. */
+    public Tensor argmin() { return ReduceOps.argmax(flatten(), 0, false, false); }
     /** Variance with Bessel's correction (unbiased), like torch.var. */
     public Tensor var(int[] dims, boolean keepDim) { return ReduceOps.var(this, dims, keepDim, 1); }
     /** Variance: Σ(x − mean)² / (n − correction). */
@@ -583,7 +587,8 @@ public class Tensor {
     private void checkInPlace(String op) {
         if (Autograd.isGradEnabled() && requiresGrad()) {
             throw new IllegalStateException(op + ": a tensor that requires grad (" + (isLeaf() ? "a leaf" : "computed by '"
-                    + gradFn.op() + "'") + ") cannot be modified in place while grad mode is on; use noGrad()");
+                    + gradFn.op() + "'") + ", shape " + Arrays.toString(shape()) + ") cannot be modified in place while "
+                    + "grad mode is on; use noGrad()");
         }
     }
 
@@ -602,6 +607,10 @@ public class Tensor {
     public Tensor copy_(Tensor src) {
         checkInPlace("copy_");
         BinaryOps.checkDevices("copy_", this, src);
+        if (!Arrays.equals(Shapes.broadcast("copy_", shape(), src.shape()), shape())) {
+            throw new IllegalArgumentException("copy_: source of shape " + Arrays.toString(src.shape())
+                    + " does not broadcast to the target's shape " + Arrays.toString(shape()));
+        }
         backend().copy(src.storage, src.layout.expand(shape()), storage, layout);
         return this;
     }
@@ -615,7 +624,10 @@ public class Tensor {
 
     // ===================================================================== comparing and printing
 
-    /** |this − other| ≤ atol + rtol·|other| everywhere (same shape; NaN is never close). */
+    /**
+     * |this − other| ≤ atol + rtol·|other| everywhere (same shape; NaN is never close, and an
+     * infinity is close only to the same infinity), like torch.allclose.
+     */
     public boolean allClose(Tensor other, double rtol, double atol) {
         if (!Arrays.equals(shape(), other.shape())) {
             return false;
@@ -623,7 +635,10 @@ public class Tensor {
         double[] a = toDoubleArray();
         double[] b = other.toDoubleArray();
         for (int i = 0; i < a.length; i++) {
-            if (!(Math.abs(a[i] - b[i]) <= atol + rtol * Math.abs(b[i])) && a[i] != b[i]) {
+            boolean close = Double.isInfinite(a[i]) || Double.isInfinite(b[i])
+                    ? a[i] == b[i]                                  // rtol·|inf| would accept anything
+                    : Math.abs(a[i] - b[i]) <= atol + rtol * Math.abs(b[i]);
+            if (!close) {
                 return false;
             }
         }

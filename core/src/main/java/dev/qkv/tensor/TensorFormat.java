@@ -1,6 +1,7 @@
 package dev.qkv.tensor;
 
 import java.util.Arrays;
+import java.util.Locale;
 
 /**
  * PyTorch-like printing: nested brackets, values aligned to one width, and "..." in place of
@@ -44,7 +45,8 @@ final class TensorFormat {
             if (Double.isInfinite(x)) {
                 return x > 0 ? "inf" : "-inf";
             }
-            return fSci ? String.format("%.4e", x) : String.format("%.4f", x);
+            // Locale.ROOT: a German default locale would print 1,5000
+            return fSci ? String.format(Locale.ROOT, "%.4e", x) : String.format(Locale.ROOT, "%.4f", x);
         };
         int width = 0;
         for (double x : v) {

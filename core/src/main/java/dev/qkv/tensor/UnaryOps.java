@@ -97,7 +97,8 @@ final class UnaryOps {
 
     static Tensor pow(Tensor x, double p) {
         Tensor y = BinaryOps.forward(dev.qkv.backend.BinaryOp.POW, "pow", x, x.scalarLike(p), true);
-        return Autograd.record("pow", y, g -> new Tensor[] {g.mul(x.pow(p - 1).mul(p))}, x);        // p·x^(p-1)
+        // p·x^(p-1); x^0 is constant, whose gradient is 0 even at x = 0 (not 0·inf)
+        return Autograd.record("pow", y, g -> new Tensor[] {p == 0 ? g.mul(0) : g.mul(x.pow(p - 1).mul(p))}, x);
     }
 
     static Tensor logicalNot(Tensor x) {

@@ -18,7 +18,7 @@ final class ViewOps {
     }
 
     static Tensor view(Tensor x, int[] shape) {
-        int[] s = Shapes.inferShape("view", shape, x.numel());
+        int[] s = Shapes.inferShape("view", shape, x.shape());
         Layout l = x.layout().view(s);
         if (l == null) {
             throw new IllegalStateException("view: shape " + Arrays.toString(s) + " is not compatible with the strides "
@@ -30,14 +30,14 @@ final class ViewOps {
     }
 
     static Tensor reshape(Tensor x, int[] shape) {
-        int[] s = Shapes.inferShape("reshape", shape, x.numel());
+        int[] s = Shapes.inferShape("reshape", shape, x.shape());
         return x.layout().view(s) != null ? view(x, s) : view(x.contiguousCopy(), s);
     }
 
     static Tensor flatten(Tensor x, int start, int end) {
         int r = x.dim();
-        int s = Shapes.dim("flatten", start, r);
-        int e = Shapes.dim("flatten", end, r);
+        int s = Shapes.dim("flatten", start, x.shape());
+        int e = Shapes.dim("flatten", end, x.shape());
         if (r == 0) {
             return x.reshape(1);
         }
@@ -67,7 +67,7 @@ final class ViewOps {
         int[] o = new int[r];
         boolean[] seen = new boolean[r];
         for (int i = 0; i < r; i++) {
-            o[i] = Shapes.dim("permute", order[i], r);
+            o[i] = Shapes.dim("permute", order[i], x.shape());
             if (seen[o[i]]) {
                 throw new IllegalArgumentException("permute: dim " + o[i] + " appears twice in " + Arrays.toString(order));
             }
@@ -82,8 +82,11 @@ final class ViewOps {
 
     static Tensor transpose(Tensor x, int d0, int d1) {
         int r = x.dim();
-        int a = Shapes.dim("transpose", d0, r);
-        int b = Shapes.dim("transpose", d1, r);
+        int a = Shapes.dim("transpose", d0, x.shape());
+        int b = Shapes.dim("transpose", d1, x.shape());
+        if (r == 0) {
+            return x;                                  // a 0-dim tensor is its own transpose
+        }
         return Autograd.record("transpose", on(x, x.layout().transpose(a, b)), g -> new Tensor[] {g.transpose(a, b)}, x);
     }
 
@@ -103,7 +106,7 @@ final class ViewOps {
     }
 
     static Tensor narrow(Tensor x, int dim, int start, int length) {
-        int d = Shapes.dim("narrow", dim, x.dim());
+        int d = Shapes.existingDim("narrow", dim, x.shape());
         int size = x.layout().shape(d);
         if (start < 0 || length < 0 || start + length > size) {
             throw new IndexOutOfBoundsException("narrow: start " + start + " + length " + length
@@ -114,7 +117,7 @@ final class ViewOps {
     }
 
     static Tensor slice(Tensor x, int dim, int start, int end, int step) {
-        int d = Shapes.dim("slice", dim, x.dim());
+        int d = Shapes.existingDim("slice", dim, x.shape());
         int size = x.layout().shape(d);
         if (step <= 0) {
             throw new IllegalArgumentException("slice: step must be positive, got " + step);
@@ -127,12 +130,12 @@ final class ViewOps {
     }
 
     static Tensor select(Tensor x, int dim, int index) {
-        int d = Shapes.dim("select", dim, x.dim());
+        int d = Shapes.existingDim("select", dim, x.shape());
         int size = x.layout().shape(d);
         int i = index < 0 ? index + size : index;
         if (i < 0 || i >= size) {
             throw new IndexOutOfBoundsException("select: index " + index + " is out of bounds for dimension " + d
-                    + " with size " + size);
+                    + " with size " + size + " (shape " + Arrays.toString(x.shape()) + ")");
         }
         Tensor out = on(x, x.layout().select(d, i));
         return Autograd.record("select", out, g -> new Tensor[] {scatterInto(x, g, z -> z.select(d, i))}, x);
@@ -163,8 +166,8 @@ final class ViewOps {
     }
 
     static Tensor squeeze(Tensor x, int dim) {
-        int d = Shapes.dim("squeeze", dim, x.dim());
-        if (x.layout().shape(d) != 1) {
+        int d = Shapes.dim("squeeze", dim, x.shape());
+        if (x.dim() == 0 || x.layout().shape(d) != 1) {
             return x;
         }
         int[] in = x.shape();
@@ -178,7 +181,7 @@ final class ViewOps {
     }
 
     static Tensor unsqueeze(Tensor x, int dim) {
-        int d = Shapes.dim("unsqueeze", dim, x.dim() + 1);
+        int d = Shapes.newDim("unsqueeze", dim, x.shape());
         int[] in = x.shape();
         return Autograd.record("unsqueeze", on(x, x.layout().unsqueeze(d)), g -> new Tensor[] {g.reshape(in)}, x);
     }

@@ -29,6 +29,15 @@ public final class GradCheck {
 
     /** Checks d f(inputs) / d input for every floating input. Inputs must be FLOAT64. */
     public static void check(String what, Function<Tensor[], Tensor> f, Tensor... inputs) {
+        check(what, f, EPS, ATOL, RTOL, inputs);
+    }
+
+    /**
+     * As {@link #check(String, Function, Tensor...)} with a chosen step and tolerances, for
+     * functions that are only piecewise smooth at a fine scale (a round trip through float32).
+     */
+    public static void check(String what, Function<Tensor[], Tensor> f, double eps, double atol, double rtol,
+                             Tensor... inputs) {
         Tensor[] leaves = new Tensor[inputs.length];
         for (int i = 0; i < inputs.length; i++) {
             leaves[i] = inputs[i].detach();
@@ -42,6 +51,9 @@ public final class GradCheck {
         if (out.dtype() != DType.FLOAT64) {
             fail(what + ": output dtype is " + out.dtype() + ", expected FLOAT64 (a double-precision op)");
         }
+        if (!out.requiresGrad()) {
+            fail(what + ": the output is not connected to any input through the graph");
+        }
         Tensor weights = Rand.uniform(new Generator(1234), -1, 1, out.shape());
         out.mul(weights).sum().backward();
 
@@ -53,6 +65,10 @@ public final class GradCheck {
             if (leaf.grad() == null) {
                 fail(what + ": input " + i + " received no gradient");
             }
+            if (!Arrays.equals(leaf.grad().shape(), leaf.shape()) || leaf.grad().dtype() != DType.FLOAT64) {
+                fail(what + ": gradient of input " + i + " has shape " + Arrays.toString(leaf.grad().shape()) + " and dtype "
+                        + leaf.grad().dtype() + ", expected the input's " + Arrays.toString(leaf.shape()) + " FLOAT64");
+            }
             double[] analytic = leaf.grad().toDoubleArray();
             double[] data = ((CpuStorage.F64) leaf.storage()).data;
             for (int e = 0; e < leaf.numel(); e++) {
@@ -61,15 +77,15 @@ public final class GradCheck {
                 double plus;
                 double minus;
                 try (var s = Autograd.noGrad()) {
-                    data[pos] = saved + EPS;
+                    data[pos] = saved + eps;
                     plus = f.apply(leaves).mul(weights).sum().item();
-                    data[pos] = saved - EPS;
+                    data[pos] = saved - eps;
                     minus = f.apply(leaves).mul(weights).sum().item();
                 } finally {
                     data[pos] = saved;
                 }
-                double numeric = (plus - minus) / (2 * EPS);
-                if (!(Math.abs(numeric - analytic[e]) <= ATOL + RTOL * Math.abs(numeric))) {
+                double numeric = (plus - minus) / (2 * eps);
+                if (!(Math.abs(numeric - analytic[e]) <= atol + rtol * Math.abs(numeric))) {
                     fail(what + ": gradient of input " + i + " (shape " + Arrays.toString(leaf.shape()) + ") at element "
                             + e + ": analytic " + analytic[e] + " vs numeric " + numeric);
                 }

@@ -43,4 +43,30 @@ public final class Rand {
         s[r - 2] = tmp;
         return uniform(g, lo, hi, s).transpose(-1, -2);
     }
+
+    /**
+     * A non-contiguous FLOAT64 tensor of this shape with a non-zero offset: the middle of a
+     * larger tensor, narrowed along the last dim (and the first, when there are two or more).
+     */
+    public static Tensor narrowedView(Generator g, double lo, double hi, int... shape) {
+        int[] s = shape.clone();
+        int r = s.length;
+        s[r - 1] += 3;
+        if (r > 1) {
+            s[0] += 1;
+        }
+        Tensor big = uniform(g, lo, hi, s);
+        Tensor v = big.narrow(-1, 2, shape[r - 1]);
+        return r > 1 ? v.narrow(0, 1, shape[0]) : v;
+    }
+
+    /** Like {@link #awayFromZero} but as a transposed (non-contiguous) view. */
+    public static Tensor awayFromZeroTransposed(Generator g, double lo, double hi, int... shape) {
+        int[] s = shape.clone();
+        int r = s.length;
+        int tmp = s[r - 1];
+        s[r - 1] = s[r - 2];
+        s[r - 2] = tmp;
+        return awayFromZero(g, lo, hi, s).transpose(-1, -2);
+    }
 }

@@ -31,15 +31,18 @@ public final class F {
 
     private static Tensor softmax(Tensor x, int dim, boolean log) {
         requireFloating(log ? "logSoftmax" : "softmax", x);
-        int d = Shapes.dim(log ? "logSoftmax" : "softmax", dim, x.dim());
+        int d = Shapes.dim(log ? "logSoftmax" : "softmax", dim, x.shape());
         int rank = x.dim();
+        if (rank == 0) {
+            return softmax(x.reshape(1), 0, log).reshape();       // one element: softmax 1, log-softmax 0
+        }
         Tensor xd;
         Tensor yd;
         try (var s = Autograd.noGrad()) {
             xd = Rows.lastDense(x, d);
             yd = Rows.empty(x, xd.shape());
         }
-        int cols = rank == 0 ? 1 : xd.size(-1);
+        int cols = xd.size(-1);
         int rows = cols == 0 ? 0 : x.numel() / cols;
         x.backend().softmax(xd.storage(), yd.storage(), rows, cols, log);
         Tensor y = Rows.restore(yd, d, rank);
@@ -146,6 +149,19 @@ public final class F {
 
     /** Rows of {@code weight} picked by integer ids: shape ids.shape + [embeddingDim]. */
     public static Tensor embedding(Tensor ids, Tensor weight) {
+        if (ids.dtype().isFloating() || ids.dtype() == DType.BOOL || weight.dim() != 2) {
+            throw new IllegalArgumentException("embedding: expects integer ids and a 2-D weight [num_embeddings, "
+                    + "embedding_dim], got ids " + ids.dtype() + " " + Arrays.toString(ids.shape()) + " and weight "
+                    + Arrays.toString(weight.shape()));
+        }
+        // Checked here (not only in the kernel) so the message says which id and which table.
+        int rows = weight.size(0);
+        for (long id : ids.toLongArray()) {
+            if (id < 0 || id >= rows) {
+                throw new IndexOutOfBoundsException("embedding: id " + id + " is out of range for a table of " + rows
+                        + " rows (weight shape " + Arrays.toString(weight.shape()) + ")");
+            }
+        }
         int[] s = Arrays.copyOf(ids.shape(), ids.dim() + 1);
         s[ids.dim()] = weight.size(1);
         return weight.indexSelect(0, ids.reshape(-1)).reshape(s);
@@ -243,6 +259,11 @@ public final class F {
         return reduce(perRow, reduction, targets.shape(), valid);
     }
 
+    /** NLL with mean reduction and no ignored index (−100, as PyTorch's default, never matches a class). */
+    public static Tensor nllLoss(Tensor logProbs, Tensor targets) {
+        return nllLoss(logProbs, targets, Reduction.MEAN, -100);
+    }
+
     /** Mean squared error (or sum/none): (input − target)². */
     public static Tensor mseLoss(Tensor input, Tensor target, Reduction reduction) {
         if (!Arrays.equals(input.shape(), target.shape())) {
@@ -258,8 +279,10 @@ public final class F {
     }
 
     /**
-     * Binary cross-entropy on logits, in the stable form max(x, 0) − x·y + log(1 + e^−|x|).
-     * posWeight (may be null) weighs the positive term: −[w·y·log σ(x) + (1−y)·log(1−σ(x))].
+     * Binary cross-entropy on logits: −[w·y·log σ(x) + (1−y)·log(1−σ(x))], where posWeight w (may
+     * be null for 1) weighs the positive term. Written with softplus(x) = log(1 + eˣ), which is
+     * stable for any x and smooth at 0, using log σ(x) = −softplus(−x) and
+     * log(1 − σ(x)) = −softplus(x); without posWeight it is softplus(x) − x·y.
      */
     public static Tensor binaryCrossEntropyWithLogits(Tensor logits, Tensor target, Tensor posWeight,
                                                       Reduction reduction) {
@@ -268,10 +291,12 @@ public final class F {
                     + Arrays.toString(logits.shape()) + " and target shape " + Arrays.toString(target.shape())
                     + " must be equal");
         }
-        // log σ(x) = −softplus(−x); log(1 − σ(x)) = −softplus(x)
+        // Not max(x, 0) − x·y + log(1 + e^−|x|): equal in value, but relu and abs have kinks at
+        // x = 0 whose one-sided derivatives (0 and 0) sum to the wrong gradient there (−y, not
+        // σ(0) − y), and zero logits are common (a zero-initialised head).
         Tensor loss;
         if (posWeight == null) {
-            loss = logits.relu().sub(logits.mul(target)).add(logits.abs().neg().exp().add(1).log());
+            loss = logits.softplus().sub(logits.mul(target));
         } else {
             Tensor logSig = logits.neg().softplus().neg();
             Tensor log1mSig = logits.softplus().neg();
