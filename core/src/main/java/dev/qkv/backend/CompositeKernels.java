@@ -209,14 +209,18 @@ final class CompositeKernels {
         Layout f = full(rows, cols);
         Layout v = Layout.contiguous(rows);
         Layout vs = new Layout(new int[] {rows}, new int[] {0}, 0);
-        // lse = log Σ exp(x) = max + log Σ exp(x - max): log-softmax gives x - lse.
+        // lse = log Σ exp(x) = max + log Σ exp(x − max): stable even when some logits are −∞.
+        Layout r = perRow(rows, cols);
+        Storage max = be.allocate(dt, rows);
+        be.reduce(ReduceOp.MAX, logits, f, LAST, max);
+        Storage shifted = be.allocate(dt, rows * cols);
+        be.binary(BinaryOp.SUB, logits, f, max, r, shifted, f);
+        be.unary(UnaryOp.EXP, shifted, f, shifted, f);
+        be.reduce(ReduceOp.SUM, shifted, f, LAST, lse);
+        be.unary(UnaryOp.LOG, lse, v, lse, v);
+        be.binary(BinaryOp.ADD, lse, v, max, v, lse, v);
         Storage logp = be.allocate(dt, rows * cols);
-        be.softmax(logits, logp, rows, cols, true);
-        Storage first = be.allocate(dt, rows);
-        be.copy(logits, new Layout(new int[] {rows}, new int[] {cols}, 0), first, v);
-        Storage logp0 = be.allocate(dt, rows);
-        be.copy(logp, new Layout(new int[] {rows}, new int[] {cols}, 0), logp0, v);
-        be.binary(BinaryOp.SUB, first, v, logp0, v, lse, v);       // lse = x0 - logp0
+        be.binary(BinaryOp.SUB, logits, f, lse, r, logp, f);          // log p = x − lse
         Storage[] vt = validAndSafeTargets(be, targets, rows, ignoreIndex);
         Storage picked = be.allocate(dt, rows);
         be.gather(logp, f, 1, vt[1], new Layout(new int[] {rows, 1}, new int[] {1, 1}, 0), picked);

@@ -35,7 +35,7 @@ public final class Layout {
         int stride = 1;
         for (int d = shape.length - 1; d >= 0; d--) {
             s[d] = stride;
-            stride = Math.multiplyExact(stride, Math.max(shape[d], 1));
+            stride = (int) Math.min((long) stride * Math.max(shape[d], 1), Integer.MAX_VALUE);
         }
         return s;
     }
@@ -70,6 +70,9 @@ public final class Layout {
 
     /** True when the elements are packed in row-major order (offset may be non-zero). */
     public boolean isContiguous() {
+        if (numel() == 0) {
+            return true;                                        // no element is out of place
+        }
         int expected = 1;
         for (int d = shape.length - 1; d >= 0; d--) {
             if (shape[d] != 1 && strides[d] != expected) {

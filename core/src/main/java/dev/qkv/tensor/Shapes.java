@@ -9,15 +9,23 @@ public final class Shapes {
 
     public static int numel(int[] shape) {
         long n = 1;
+        boolean empty = false;
         for (int s : shape) {
             if (s < 0) {
                 throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(shape));
             }
-            n *= s;
-            if (n > Integer.MAX_VALUE - 16) {
-                throw new IllegalArgumentException("shape " + Arrays.toString(shape)
-                        + " has more than 2^31 elements, the limit of one qkv tensor");
+            empty |= s == 0;
+            n = Math.min(n * s, Long.MAX_VALUE / Integer.MAX_VALUE);   // saturate: cannot overflow
+            if (s == 0) {
+                n = 1;                                               // keep checking the other dims' signs
             }
+        }
+        if (empty) {
+            return 0;
+        }
+        if (n > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("shape " + Arrays.toString(shape)
+                    + " has more than 2^31 elements, the limit of one qkv tensor");
         }
         return (int) n;
     }

@@ -294,7 +294,7 @@ public class Tensor {
             System.arraycopy(l.data, 0, v, 0, v.length);
         } else {
             for (int i = 0; i < v.length; i++) {
-                v[i] = (long) s.get(i);
+                v[i] = s.getLong(i);
             }
         }
         return v;

@@ -17,6 +17,16 @@ public abstract sealed class CpuStorage extends Storage
     /** Stores v converted to this dtype (truncating toward zero for integers, v != 0 for BOOL). */
     public abstract void set(int i, double v);
 
+    /** Element i as a long: exact for every integer dtype (a double holds only 53 bits). */
+    public long getLong(int i) {
+        return (long) get(i);
+    }
+
+    /** Stores an integer exactly (for integer dtypes; floats round as usual). */
+    public void setLong(int i, long v) {
+        set(i, v);
+    }
+
     @Override
     public Device device() {
         return Device.CPU;
@@ -73,6 +83,8 @@ public abstract sealed class CpuStorage extends Storage
         public int size() { return data.length; }
         public double get(int i) { return data[i]; }
         public void set(int i, double v) { data[i] = (long) v; }
+        @Override public long getLong(int i) { return data[i]; }
+        @Override public void setLong(int i, long v) { data[i] = v; }
     }
 
     public static final class I32 extends CpuStorage {

@@ -27,12 +27,18 @@ final class ReferenceKernels {
     }
 
     static void copy(CpuStorage src, Layout sl, CpuStorage dst, Layout dl) {
+        // integers to integers go through long: a double would round INT64 values above 2^53
+        boolean exact = !src.dtype().isFloating() && !dst.dtype().isFloating() && dst.dtype() != dev.qkv.tensor.DType.BOOL;
         StridedLoop it = new StridedLoop(sl, dl);
         for (int r = 0; r < it.rows; r++) {
             int s = it.rowStart(0, r);
             int d = it.rowStart(1, r);
             for (int j = 0; j < it.inner; j++, s += it.innerStride[0], d += it.innerStride[1]) {
-                dst.set(d, src.get(s));
+                if (exact) {
+                    dst.setLong(d, src.getLong(s));
+                } else {
+                    dst.set(d, src.get(s));
+                }
             }
         }
     }
