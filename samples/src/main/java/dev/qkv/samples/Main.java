@@ -22,6 +22,7 @@ public final class Main {
               train-gpt   train a character-level GPT on a text file: progress, validation, checkpoints, resume
               generate    generate text (or token ids) from a GPT-2 or Llama model directory
               tokenize    turn text into token ids (or back, with --decode)
+              sample      the learning-roadmap samples: qkv sample --list, qkv sample NAME [--smoke]
               mlp-demo    a small MLP learning two spirals (seconds)
 
             add --verbose to any command to see a stack trace on errors.""";
@@ -45,8 +46,9 @@ public final class Main {
                 case "generate" -> GenerateCommand.run(rest, out);
                 case "tokenize" -> TokenizeCommand.run(rest, out);
                 case "mlp-demo" -> MlpDemo.run(rest);
+                case "sample" -> Samples.command(rest, out);
                 default -> throw new CliException("unknown command '" + args[0]
-                        + "' (commands: demo, train-gpt, generate, tokenize, mlp-demo; see qkv --help)");
+                        + "' (commands: demo, train-gpt, generate, tokenize, sample, mlp-demo; see qkv --help)");
             }
             return 0;
         } catch (CliException | IllegalArgumentException | IOException e) {
@@ -55,7 +57,7 @@ public final class Main {
                 e.printStackTrace(err);
             }
             return 2;
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             err.println("qkv " + args[0] + ": internal error: " + e);
             if (verbose) {
                 e.printStackTrace(err);
