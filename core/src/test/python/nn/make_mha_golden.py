@@ -13,9 +13,11 @@ with respect to the inputs and every parameter. The reference runs in float64.
 Masks keep at least one key per query: PyTorch gives NaN for a fully masked row, qkv zeros.
 """
 import os
+import sys
 
 import torch
 
+sys.dont_write_bytecode = True  # no __pycache__ beside the script
 from golden_util import enc, f32, grads, params, randomize, write
 
 torch.manual_seed(0)
