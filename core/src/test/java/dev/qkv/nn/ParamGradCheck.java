@@ -21,11 +21,11 @@ import static org.junit.jupiter.api.Assertions.fail;
  * fixed random weights, and each parameter element is perturbed in its own storage. Input
  * gradients are checked separately with {@link GradCheck}.
  */
-final class ParamGradCheck {
+public final class ParamGradCheck {
     private ParamGradCheck() {
     }
 
-    static void check(String what, Module module, Supplier<Tensor> f) {
+    public static void check(String what, Module module, Supplier<Tensor> f) {
         for (var e : module.namedParameters().entrySet()) {
             if (e.getValue().dtype() != DType.FLOAT64) {
                 throw new IllegalArgumentException(what + ": parameter " + e.getKey() + " is " + e.getValue().dtype()
