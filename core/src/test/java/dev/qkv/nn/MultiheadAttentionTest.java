@@ -100,7 +100,7 @@ class MultiheadAttentionTest {
     @Test
     void matchesPyTorchInDoublePrecision() {
         double worst = 0;
-        for (Map<String, Object> c : Golden.cases(GOLDEN)) {
+        for (Map<String, Object> c : TorchGolden.cases(GOLDEN)) {
             worst = Math.max(worst, runGolden(c, DType.FLOAT64, 1e-10, 1e-9));
         }
         System.out.println("MultiheadAttention goldens, largest float64 error: " + worst);
@@ -109,7 +109,7 @@ class MultiheadAttentionTest {
     @Test
     void matchesPyTorchInSinglePrecision() {
         double worst = 0;
-        for (Map<String, Object> c : Golden.cases(GOLDEN)) {
+        for (Map<String, Object> c : TorchGolden.cases(GOLDEN)) {
             worst = Math.max(worst, runGolden(c, DType.FLOAT32, 1e-5, 1e-5));
         }
         System.out.println("MultiheadAttention goldens, largest float32 error: " + worst);
@@ -118,39 +118,39 @@ class MultiheadAttentionTest {
     /** Loads one case's parameters by PyTorch name, runs forward and backward, compares everything. */
     private static double runGolden(Map<String, Object> c, DType dtype, double atol, double rtol) {
         String name = c.get("name") + " (" + dtype + ")";
-        int e = Golden.integer(c, "embed_dim");
-        MultiheadAttention m = new MultiheadAttention(e, Golden.integer(c, "num_heads"), 0.0, Golden.flag(c, "bias"),
-                Golden.integer(c, "kdim"), Golden.integer(c, "vdim"), Golden.flag(c, "batch_first"), new Generator(0));
-        m.loadStateDict(Golden.tensors(c.get("params"), DType.FLOAT32), true);
+        int e = TorchGolden.integer(c, "embed_dim");
+        MultiheadAttention m = new MultiheadAttention(e, TorchGolden.integer(c, "num_heads"), 0.0, TorchGolden.flag(c, "bias"),
+                TorchGolden.integer(c, "kdim"), TorchGolden.integer(c, "vdim"), TorchGolden.flag(c, "batch_first"), new Generator(0));
+        m.loadStateDict(TorchGolden.tensors(c.get("params"), DType.FLOAT32), true);
         m.to(dtype);
-        Map<String, Tensor> in = Golden.tensors(c.get("inputs"), dtype);
+        Map<String, Tensor> in = TorchGolden.tensors(c.get("inputs"), dtype);
         in.values().forEach(t -> t.requiresGrad(true));
         Tensor query = in.get("query");
-        Tensor key = Golden.flag(c, "self_attention") ? query : in.get("key");
-        Tensor value = Golden.flag(c, "self_attention") ? query : in.get("value");
-        Tensor attnMask = c.containsKey("attn_mask") ? Golden.tensor(c.get("attn_mask"), dtype) : null;
-        Tensor padding = c.containsKey("key_padding_mask") ? Golden.tensor(c.get("key_padding_mask"), dtype) : null;
-        boolean needWeights = Golden.flag(c, "need_weights");
+        Tensor key = TorchGolden.flag(c, "self_attention") ? query : in.get("key");
+        Tensor value = TorchGolden.flag(c, "self_attention") ? query : in.get("value");
+        Tensor attnMask = c.containsKey("attn_mask") ? TorchGolden.tensor(c.get("attn_mask"), dtype) : null;
+        Tensor padding = c.containsKey("key_padding_mask") ? TorchGolden.tensor(c.get("key_padding_mask"), dtype) : null;
+        boolean needWeights = TorchGolden.flag(c, "need_weights");
         MultiheadAttention.Output o = m.forward(query, key, value, padding, needWeights, attnMask,
-                Golden.flag(c, "average_attn_weights"));
+                TorchGolden.flag(c, "average_attn_weights"));
 
-        double worst = Golden.assertClose(name + " output", o.output(), c.get("output"), atol, rtol);
-        Tensor loss = o.output().mul(Golden.tensor(c.get("grad_output"), dtype)).sum();
+        double worst = TorchGolden.assertClose(name + " output", o.output(), c.get("output"), atol, rtol);
+        Tensor loss = o.output().mul(TorchGolden.tensor(c.get("grad_output"), dtype)).sum();
         if (needWeights) {
-            worst = Math.max(worst, Golden.assertClose(name + " weights", o.weights(), c.get("weights"), atol, rtol));
-            loss = loss.add(o.weights().mul(Golden.tensor(c.get("grad_weights"), dtype)).sum());
+            worst = Math.max(worst, TorchGolden.assertClose(name + " weights", o.weights(), c.get("weights"), atol, rtol));
+            loss = loss.add(o.weights().mul(TorchGolden.tensor(c.get("grad_weights"), dtype)).sum());
         } else {
             assertNull(o.weights());
         }
         loss.backward();
-        for (var g : Golden.map(c.get("input_grads")).entrySet()) {
-            worst = Math.max(worst, Golden.assertClose(name + " d/d" + g.getKey(), in.get(g.getKey()).grad(), g.getValue(),
+        for (var g : TorchGolden.map(c.get("input_grads")).entrySet()) {
+            worst = Math.max(worst, TorchGolden.assertClose(name + " d/d" + g.getKey(), in.get(g.getKey()).grad(), g.getValue(),
                     atol, rtol));
         }
         Map<String, Parameter> params = m.namedParameters();
-        assertEquals(Golden.map(c.get("param_grads")).keySet(), params.keySet(), name + ": parameter names");
-        for (var g : Golden.map(c.get("param_grads")).entrySet()) {
-            worst = Math.max(worst, Golden.assertClose(name + " d/d" + g.getKey(), params.get(g.getKey()).grad(),
+        assertEquals(TorchGolden.map(c.get("param_grads")).keySet(), params.keySet(), name + ": parameter names");
+        for (var g : TorchGolden.map(c.get("param_grads")).entrySet()) {
+            worst = Math.max(worst, TorchGolden.assertClose(name + " d/d" + g.getKey(), params.get(g.getKey()).grad(),
                     g.getValue(), atol, rtol));
         }
         return worst;

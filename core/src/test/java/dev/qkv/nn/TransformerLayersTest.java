@@ -23,7 +23,7 @@ class TransformerLayersTest {
     @Test
     void matchesPyTorchInDoublePrecision() {
         double worst = 0;
-        for (Map<String, Object> c : Golden.cases(GOLDEN)) {
+        for (Map<String, Object> c : TorchGolden.cases(GOLDEN)) {
             worst = Math.max(worst, runGolden(c, DType.FLOAT64, 1e-10, 1e-9));
         }
         System.out.println("Transformer layer goldens, largest float64 error: " + worst);
@@ -32,7 +32,7 @@ class TransformerLayersTest {
     @Test
     void matchesPyTorchInSinglePrecision() {
         double worst = 0;
-        for (Map<String, Object> c : Golden.cases(GOLDEN)) {
+        for (Map<String, Object> c : TorchGolden.cases(GOLDEN)) {
             worst = Math.max(worst, runGolden(c, DType.FLOAT32, 2e-5, 2e-5));
         }
         System.out.println("Transformer layer goldens, largest float32 error: " + worst);
@@ -41,19 +41,19 @@ class TransformerLayersTest {
     /** One layer or stack built from the case's options, loaded by PyTorch names, in eval mode. */
     private static double runGolden(Map<String, Object> c, DType dtype, double atol, double rtol) {
         String name = c.get("name") + " (" + dtype + ")";
-        Map<String, Object> o = Golden.map(c.get("options"));
-        int d = Golden.integer(o, "d_model");
+        Map<String, Object> o = TorchGolden.map(c.get("options"));
+        int d = TorchGolden.integer(o, "d_model");
         Generator g = new Generator(0);
         java.util.function.Supplier<TransformerEncoderLayer> enc = () -> new TransformerEncoderLayer(d,
-                Golden.integer(o, "nhead"), Golden.integer(o, "dim_feedforward"), Golden.number(o, "dropout"),
-                Activation.fromName((String) o.get("activation")), Golden.number(o, "layer_norm_eps"),
-                Golden.flag(o, "batch_first"), Golden.flag(o, "norm_first"), g);
+                TorchGolden.integer(o, "nhead"), TorchGolden.integer(o, "dim_feedforward"), TorchGolden.number(o, "dropout"),
+                Activation.fromName((String) o.get("activation")), TorchGolden.number(o, "layer_norm_eps"),
+                TorchGolden.flag(o, "batch_first"), TorchGolden.flag(o, "norm_first"), g);
         java.util.function.Supplier<TransformerDecoderLayer> dec = () -> new TransformerDecoderLayer(d,
-                Golden.integer(o, "nhead"), Golden.integer(o, "dim_feedforward"), Golden.number(o, "dropout"),
-                Activation.fromName((String) o.get("activation")), Golden.number(o, "layer_norm_eps"),
-                Golden.flag(o, "batch_first"), Golden.flag(o, "norm_first"), g);
-        int layers = Golden.integer(c, "num_layers");
-        LayerNorm norm = Golden.flag(c, "final_norm") ? new LayerNorm(d) : null;
+                TorchGolden.integer(o, "nhead"), TorchGolden.integer(o, "dim_feedforward"), TorchGolden.number(o, "dropout"),
+                Activation.fromName((String) o.get("activation")), TorchGolden.number(o, "layer_norm_eps"),
+                TorchGolden.flag(o, "batch_first"), TorchGolden.flag(o, "norm_first"), g);
+        int layers = TorchGolden.integer(c, "num_layers");
+        LayerNorm norm = TorchGolden.flag(c, "final_norm") ? new LayerNorm(d) : null;
         Module module = switch ((String) c.get("kind")) {
             case "encoder_layer" -> enc.get();
             case "decoder_layer" -> dec.get();
@@ -61,11 +61,11 @@ class TransformerLayersTest {
             case "decoder" -> new TransformerDecoder(dec, layers, norm);
             default -> throw new IllegalArgumentException("unknown kind " + c.get("kind"));
         };
-        module.loadStateDict(Golden.tensors(c.get("params"), DType.FLOAT32), true);
+        module.loadStateDict(TorchGolden.tensors(c.get("params"), DType.FLOAT32), true);
         module.to(dtype).eval();
-        Map<String, Tensor> in = Golden.tensors(c.get("inputs"), dtype);
+        Map<String, Tensor> in = TorchGolden.tensors(c.get("inputs"), dtype);
         in.values().forEach(t -> t.requiresGrad(true));
-        Map<String, Tensor> masks = Golden.tensors(c.get("masks"), dtype);
+        Map<String, Tensor> masks = TorchGolden.tensors(c.get("masks"), dtype);
         Tensor out = switch (module) {
             case TransformerEncoderLayer l -> l.forward(in.get("src"), masks.get("src_mask"),
                     masks.get("src_key_padding_mask"));
@@ -77,16 +77,16 @@ class TransformerLayersTest {
                     masks.get("memory_mask"), masks.get("tgt_key_padding_mask"), masks.get("memory_key_padding_mask"), false);
             default -> throw new IllegalStateException();
         };
-        double worst = Golden.assertClose(name + " output", out, c.get("output"), atol, rtol);
-        out.mul(Golden.tensor(c.get("grad_output"), dtype)).sum().backward();
-        for (var e : Golden.map(c.get("input_grads")).entrySet()) {
-            worst = Math.max(worst, Golden.assertClose(name + " d/d" + e.getKey(), in.get(e.getKey()).grad(), e.getValue(),
+        double worst = TorchGolden.assertClose(name + " output", out, c.get("output"), atol, rtol);
+        out.mul(TorchGolden.tensor(c.get("grad_output"), dtype)).sum().backward();
+        for (var e : TorchGolden.map(c.get("input_grads")).entrySet()) {
+            worst = Math.max(worst, TorchGolden.assertClose(name + " d/d" + e.getKey(), in.get(e.getKey()).grad(), e.getValue(),
                     atol, rtol));
         }
         Map<String, Parameter> params = module.namedParameters();
-        assertEquals(Golden.map(c.get("param_grads")).keySet(), params.keySet(), name + ": parameter names");
-        for (var e : Golden.map(c.get("param_grads")).entrySet()) {
-            worst = Math.max(worst, Golden.assertClose(name + " d/d" + e.getKey(), params.get(e.getKey()).grad(),
+        assertEquals(TorchGolden.map(c.get("param_grads")).keySet(), params.keySet(), name + ": parameter names");
+        for (var e : TorchGolden.map(c.get("param_grads")).entrySet()) {
+            worst = Math.max(worst, TorchGolden.assertClose(name + " d/d" + e.getKey(), params.get(e.getKey()).grad(),
                     e.getValue(), atol, rtol));
         }
         return worst;

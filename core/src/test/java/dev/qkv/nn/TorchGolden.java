@@ -20,19 +20,19 @@ import static org.junit.jupiter.api.Assertions.fail;
  * tensor is {"shape": [...], "data": [...]} with "dtype": "bool" for masks and "-inf" for
  * infinities; and compares tensors with a tolerance, reporting the largest error seen.
  */
-final class Golden {
-    private Golden() {
+final class TorchGolden {
+    private TorchGolden() {
     }
 
     /** The "cases" of a golden file on the test classpath, e.g. "/golden/nn/mha_golden.json". */
     static List<Map<String, Object>> cases(String resource) {
-        try (InputStream in = Golden.class.getResourceAsStream(resource)) {
+        try (InputStream in = TorchGolden.class.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IllegalStateException("golden file " + resource + " is missing from the test classpath; "
                         + "regenerate it with the scripts in core/src/test/python/nn");
             }
             Map<String, Object> root = map(Json.parse(in.readAllBytes(), 4 << 20));
-            return ((List<?>) root.get("cases")).stream().map(Golden::map).toList();
+            return ((List<?>) root.get("cases")).stream().map(TorchGolden::map).toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -68,7 +68,7 @@ final class Golden {
                 case Number n -> n.doubleValue();
                 case String s when s.equals("-inf") -> Double.NEGATIVE_INFINITY;
                 case String s when s.equals("inf") -> Double.POSITIVE_INFINITY;
-                default -> throw new IllegalArgumentException("Golden: unexpected value " + x);
+                default -> throw new IllegalArgumentException("TorchGolden: unexpected value " + x);
             };
         }
         return v;
