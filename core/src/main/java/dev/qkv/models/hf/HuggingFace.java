@@ -6,6 +6,8 @@ import dev.qkv.io.Json;
 import dev.qkv.io.SafeTensors;
 import dev.qkv.io.SafeTensorsFile;
 import dev.qkv.models.CausalLM;
+import dev.qkv.models.bert.BertConfig;
+import dev.qkv.models.bert.BertForMaskedLM;
 import dev.qkv.models.gpt.GPT;
 import dev.qkv.models.gpt.GPTConfig;
 import dev.qkv.models.llama.Llama;
@@ -32,7 +34,7 @@ import java.util.regex.Pattern;
  * Loads Hugging Face model directories: config.json plus model.safetensors, or shards listed in
  * model.safetensors.index.json. Supported architectures: GPT-2 ({@code model_type} "gpt2", names
  * with or without the {@code transformer.} prefix, Conv1D weights stored [in, out]) and
- * Llama-family decoders ("llama", "mistral").
+ * Llama-family decoders ("llama", "mistral"), and BERT ("bert", as a masked-LM model).
  *
  * <p>Everything in the directory is untrusted: config values are type- and range-checked, shard
  * names must be plain file names inside the directory, and the tensor names are checked as a
@@ -191,6 +193,54 @@ public final class HuggingFace {
                     continue;                                       // tied to the embedding
                 }
                 map.put(name, name);
+            }
+            load(model, ck, map, n -> false);
+        }
+        model.eval();
+        return model;
+    }
+
+    // ===================================================================== BERT
+
+    private static final Pattern BERT_BUFFERS = Pattern.compile("(bert\\.)?embeddings\\.position_ids");
+
+    /**
+     * A BERT directory as a masked-LM model. Names with or without the {@code bert.} prefix load;
+     * old checkpoints' LayerNorm {@code gamma}/{@code beta} are read as weight/bias; the decoder
+     * weight is tied to the word embeddings (a stored copy is ignored). A pretraining checkpoint's
+     * pooler and next-sentence head ({@code bert.pooler.*}, {@code cls.seq_relationship.*}) are not
+     * part of the masked-LM model and are skipped, as Hugging Face does for BertForMaskedLM.
+     */
+    public static BertForMaskedLM loadBert(Path dir) throws IOException {
+        Map<String, Object> config = readConfig(dir);
+        if (!"bert".equals(config.get("model_type"))) {
+            throw new IOException(dir.resolve("config.json") + ": model_type is " + config.get("model_type")
+                    + ", expected bert");
+        }
+        BertConfig cfg;
+        try {
+            cfg = BertConfig.fromJson(config);
+        } catch (RuntimeException e) {
+            throw new IOException(dir.resolve("config.json") + ": " + e.getMessage(), e);
+        }
+        BertForMaskedLM model = new BertForMaskedLM(cfg, new Generator(0));
+        try (Checkpoint ck = Checkpoint.open(dir)) {
+            boolean prefixed = ck.names().stream().anyMatch(n -> n.startsWith("bert."));
+            Map<String, String> map = new LinkedHashMap<>();
+            for (String name : ck.names()) {
+                String q = prefixed || name.startsWith("cls.") ? name : "bert." + name;
+                q = q.replace("LayerNorm.gamma", "LayerNorm.weight").replace("LayerNorm.beta", "LayerNorm.bias");
+                if (BERT_BUFFERS.matcher(name).matches() || q.startsWith("bert.pooler.")
+                        || q.startsWith("cls.seq_relationship.") || q.equals("cls.predictions.decoder.weight")) {
+                    continue;
+                }
+                if (q.equals("cls.predictions.decoder.bias")) {
+                    if (ck.names().contains("cls.predictions.bias")) {
+                        continue;                                   // the same tensor, stored twice
+                    }
+                    q = "cls.predictions.bias";
+                }
+                map.put(name, q);
             }
             load(model, ck, map, n -> false);
         }

@@ -3,6 +3,7 @@ package dev.qkv.models.llama;
 import dev.qkv.models.KVCache;
 import dev.qkv.nn.Module;
 import dev.qkv.nn.RMSNorm;
+import dev.qkv.nn.SwiGLU;
 import dev.qkv.tensor.Generator;
 import dev.qkv.tensor.Tensor;
 
@@ -11,13 +12,13 @@ public final class LlamaDecoderLayer extends Module {
     public final RMSNorm inputLayernorm;
     public final LlamaAttention selfAttn;
     public final RMSNorm postAttentionLayernorm;
-    public final LlamaMlp mlp;
+    public final SwiGLU mlp;
 
     LlamaDecoderLayer(LlamaConfig cfg, Generator g) {
         inputLayernorm = registerModule("input_layernorm", new RMSNorm(cfg.hiddenSize(), cfg.rmsNormEps()));
         selfAttn = registerModule("self_attn", new LlamaAttention(cfg, g));
         postAttentionLayernorm = registerModule("post_attention_layernorm", new RMSNorm(cfg.hiddenSize(), cfg.rmsNormEps()));
-        mlp = registerModule("mlp", new LlamaMlp(cfg, g));
+        mlp = registerModule("mlp", new SwiGLU(cfg.hiddenSize(), cfg.intermediateSize(), g));
     }
 
     Tensor forward(Tensor x, int layer, KVCache cache, Tensor keyPadding) {

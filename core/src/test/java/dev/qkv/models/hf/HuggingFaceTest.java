@@ -154,4 +154,37 @@ class HuggingFaceTest {
         IOException e = assertThrows(IOException.class, () -> HuggingFace.loadCausalLM(dir));
         assertTrue(e.getMessage().contains("plain file name"), e.getMessage());
     }
+
+    @Test
+    void bertMaskedLmLogitsMatchPyTorch() throws IOException {
+        Path dir = HF.resolve("bert-tiny");
+        var model = HuggingFace.loadBert(dir);
+        Map<?, ?> expected = (Map<?, ?>) Json.parse(dir.resolve("expected.json"), 8 << 20);
+        List<?> rows = (List<?>) expected.get("input_ids");
+        List<?> types = (List<?>) expected.get("token_type_ids");
+        int b = rows.size();
+        int t = ((List<?>) rows.get(0)).size();
+        long[] ids = new long[b * t];
+        long[] tt = new long[b * t];
+        for (int r = 0; r < b; r++) {
+            for (int j = 0; j < t; j++) {
+                ids[r * t + j] = (Long) ((List<?>) rows.get(r)).get(j);
+                tt[r * t + j] = (Long) ((List<?>) types.get(r)).get(j);
+            }
+        }
+        float[] got;
+        try (var s = Autograd.noGrad()) {
+            got = model.forward(Tensor.fromArray(ids, b, t), Tensor.fromArray(tt, b, t), null).toFloatArray();
+        }
+        List<?> ref = (List<?>) expected.get("logits");
+        double maxRef = 0;
+        double maxErr = 0;
+        for (int i = 0; i < got.length; i++) {
+            double r = ((Number) ref.get(i)).doubleValue();
+            maxRef = Math.max(maxRef, Math.abs(r));
+            maxErr = Math.max(maxErr, Math.abs(got[i] - r));
+        }
+        System.out.printf("HF parity bert-tiny: max |qkv - torch| = %.3g, relative %.3g%n", maxErr, maxErr / maxRef);
+        assertTrue(maxErr / maxRef < 1e-4);
+    }
 }
