@@ -5,6 +5,7 @@ import dev.qkv.samples.cli.CliException;
 import dev.qkv.samples.roadmap.BertSample;
 import dev.qkv.samples.roadmap.GradientDescentSample;
 import dev.qkv.samples.roadmap.LrSchedulesSample;
+import dev.qkv.samples.roadmap.TranslationSample;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -24,6 +25,7 @@ public final class Samples {
         s.add(new GradientDescentSample());
         s.add(new LrSchedulesSample());
         s.add(new BertSample());
+        s.add(new TranslationSample());
         return s;
     }
 
