@@ -5,6 +5,7 @@ import dev.qkv.samples.cli.CliException;
 import dev.qkv.samples.roadmap.BertSample;
 import dev.qkv.samples.roadmap.GradientDescentSample;
 import dev.qkv.samples.roadmap.LrSchedulesSample;
+import dev.qkv.samples.roadmap.QuestionAnsweringSample;
 import dev.qkv.samples.roadmap.TranslationSample;
 
 import java.io.PrintStream;
@@ -26,6 +27,7 @@ public final class Samples {
         s.add(new LrSchedulesSample());
         s.add(new BertSample());
         s.add(new TranslationSample());
+        s.add(new QuestionAnsweringSample());
         return s;
     }
 
