@@ -137,6 +137,9 @@ public final class QuestionAnsweringSample implements Sample {
      * Every answer must be the context's text at answer_start; errors name the question.
      */
     static List<Question> readSquad(Path file) throws IOException {
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            throw new CliException("--data: " + file + " is not a file");
+        }
         Object root = Json.parse(file, 256 << 20);
         List<Question> out = new ArrayList<>();
         for (Object article : list(map(root, "the file").get("data"), "data")) {

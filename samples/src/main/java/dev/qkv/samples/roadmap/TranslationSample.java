@@ -181,6 +181,11 @@ public final class TranslationSample implements Sample {
         return sb.toString();
     }
 
+    /** A target as the model can write it: tokenized and joined back ("你好 25" → "你好25"). Exact match compares this. */
+    static String normalized(String text) {
+        return detokenize(tokenize(text));
+    }
+
     private static boolean tight(String token) {
         int cp = token.codePointAt(0);
         return Character.isDigit(cp) || isCjk(cp);
@@ -368,7 +373,7 @@ public final class TranslationSample implements Sample {
             List<List<String>> refs = new ArrayList<>();
             int exact = 0;
             for (int i : e.getValue()) {
-                exact += greedy.get(i).equals(test.get(i).target()) ? 1 : 0;
+                exact += greedy.get(i).equals(normalized(test.get(i).target())) ? 1 : 0;
                 hyps.add(tokenize(greedy.get(i)));
                 refs.add(tokenize(test.get(i).target()));
             }
@@ -385,7 +390,7 @@ public final class TranslationSample implements Sample {
         }
         int shown = 0;
         for (int i = 0; i < test.size() && shown < 6; i++) {
-            boolean ok = greedy.get(i).equals(test.get(i).target());
+            boolean ok = greedy.get(i).equals(normalized(test.get(i).target()));
             if (shown < 3 || !ok) {
                 ctx.out().printf("  %s \"%s\" -> \"%s\"%s%n", ok ? "ok " : "err", test.get(i).source(), greedy.get(i),
                         ok ? "" : "   (expected \"" + test.get(i).target() + "\")");
@@ -401,8 +406,8 @@ public final class TranslationSample implements Sample {
         for (int i = 0; i < nBeam; i++) {
             Tensor src = Tensor.fromArray(vocab.encode(test.get(i).source()), 1, vocab.encode(test.get(i).source()).length);
             Seq2SeqSearch.Hypothesis h = model.beamSearch(src, BOS, EOS, beam, maxLen, 1.0);
-            beamRight += vocab.decode(h.tokens()).equals(test.get(i).target()) ? 1 : 0;
-            greedyRight += greedy.get(i).equals(test.get(i).target()) ? 1 : 0;
+            beamRight += vocab.decode(h.tokens()).equals(normalized(test.get(i).target())) ? 1 : 0;
+            greedyRight += greedy.get(i).equals(normalized(test.get(i).target())) ? 1 : 0;
         }
         results.put("beam_exact_match", beamRight / (double) nBeam);
         results.put("greedy_exact_match_same_subset", greedyRight / (double) nBeam);
@@ -485,7 +490,7 @@ public final class TranslationSample implements Sample {
                 List<String> out = greedy(model, vocab, probe, model.config.maxLen());
                 int right = 0;
                 for (int i = 0; i < probe.size(); i++) {
-                    right += out.get(i).equals(probe.get(i).target()) ? 1 : 0;
+                    right += out.get(i).equals(normalized(probe.get(i).target())) ? 1 : 0;
                 }
                 curve.add(new double[] {step + 1, right / (double) probe.size()});
                 info += String.format(Locale.ROOT, " held-out exact %.0f%%", 100.0 * right / probe.size());
