@@ -4,6 +4,7 @@ import dev.qkv.samples.cli.Args;
 import dev.qkv.samples.cli.CliException;
 import dev.qkv.samples.roadmap.GradientDescentSample;
 import dev.qkv.samples.roadmap.LrSchedulesSample;
+import dev.qkv.samples.roadmap.MatmulSample;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -20,6 +21,7 @@ public final class Samples {
     /** Every sample, in the order of the learning roadmap. */
     public static List<Sample> all() {
         List<Sample> s = new ArrayList<>();
+        s.add(new MatmulSample());
         s.add(new GradientDescentSample());
         s.add(new LrSchedulesSample());
         return s;
