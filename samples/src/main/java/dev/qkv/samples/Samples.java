@@ -5,6 +5,7 @@ import dev.qkv.samples.cli.CliException;
 import dev.qkv.samples.roadmap.GradientDescentSample;
 import dev.qkv.samples.roadmap.LrSchedulesSample;
 import dev.qkv.samples.roadmap.MatmulSample;
+import dev.qkv.samples.roadmap.ProbabilitySample;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -22,6 +23,7 @@ public final class Samples {
     public static List<Sample> all() {
         List<Sample> s = new ArrayList<>();
         s.add(new MatmulSample());
+        s.add(new ProbabilitySample());
         s.add(new GradientDescentSample());
         s.add(new LrSchedulesSample());
         return s;
