@@ -5,6 +5,7 @@ import dev.qkv.samples.cli.CliException;
 import dev.qkv.samples.roadmap.GradientDescentSample;
 import dev.qkv.samples.roadmap.LrSchedulesSample;
 import dev.qkv.samples.roadmap.MatmulSample;
+import dev.qkv.samples.roadmap.OptimizersSample;
 import dev.qkv.samples.roadmap.ProbabilitySample;
 
 import java.io.PrintStream;
@@ -25,6 +26,7 @@ public final class Samples {
         s.add(new MatmulSample());
         s.add(new ProbabilitySample());
         s.add(new GradientDescentSample());
+        s.add(new OptimizersSample());
         s.add(new LrSchedulesSample());
         return s;
     }
