@@ -2,6 +2,7 @@ package dev.qkv.samples;
 
 import dev.qkv.samples.cli.Args;
 import dev.qkv.samples.cli.CliException;
+import dev.qkv.samples.roadmap.AttentionSample;
 import dev.qkv.samples.roadmap.GradientDescentSample;
 import dev.qkv.samples.roadmap.LrSchedulesSample;
 import dev.qkv.samples.roadmap.MatmulSample;
@@ -28,6 +29,7 @@ public final class Samples {
         s.add(new GradientDescentSample());
         s.add(new OptimizersSample());
         s.add(new LrSchedulesSample());
+        s.add(new AttentionSample());
         return s;
     }
 
