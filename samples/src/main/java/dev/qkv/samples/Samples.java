@@ -8,6 +8,7 @@ import dev.qkv.samples.roadmap.LrSchedulesSample;
 import dev.qkv.samples.roadmap.MatmulSample;
 import dev.qkv.samples.roadmap.OptimizersSample;
 import dev.qkv.samples.roadmap.ProbabilitySample;
+import dev.qkv.samples.roadmap.TransformerBlockSample;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -30,6 +31,7 @@ public final class Samples {
         s.add(new OptimizersSample());
         s.add(new LrSchedulesSample());
         s.add(new AttentionSample());
+        s.add(new TransformerBlockSample());
         return s;
     }
 
