@@ -3,6 +3,7 @@ package dev.qkv.samples;
 import dev.qkv.samples.cli.Args;
 import dev.qkv.samples.cli.CliException;
 import dev.qkv.samples.roadmap.AttentionSample;
+import dev.qkv.samples.roadmap.DataPrepSample;
 import dev.qkv.samples.roadmap.GradientDescentSample;
 import dev.qkv.samples.roadmap.LrSchedulesSample;
 import dev.qkv.samples.roadmap.MatmulSample;
@@ -32,6 +33,7 @@ public final class Samples {
         s.add(new LrSchedulesSample());
         s.add(new AttentionSample());
         s.add(new TransformerBlockSample());
+        s.add(new DataPrepSample());
         return s;
     }
 
