@@ -2,8 +2,14 @@ package dev.qkv.samples;
 
 import dev.qkv.samples.cli.Args;
 import dev.qkv.samples.cli.CliException;
+import dev.qkv.samples.roadmap.AttentionSample;
+import dev.qkv.samples.roadmap.DataPrepSample;
 import dev.qkv.samples.roadmap.GradientDescentSample;
 import dev.qkv.samples.roadmap.LrSchedulesSample;
+import dev.qkv.samples.roadmap.MatmulSample;
+import dev.qkv.samples.roadmap.OptimizersSample;
+import dev.qkv.samples.roadmap.ProbabilitySample;
+import dev.qkv.samples.roadmap.TransformerBlockSample;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -20,8 +26,14 @@ public final class Samples {
     /** Every sample, in the order of the learning roadmap. */
     public static List<Sample> all() {
         List<Sample> s = new ArrayList<>();
+        s.add(new MatmulSample());
+        s.add(new ProbabilitySample());
         s.add(new GradientDescentSample());
+        s.add(new OptimizersSample());
         s.add(new LrSchedulesSample());
+        s.add(new AttentionSample());
+        s.add(new TransformerBlockSample());
+        s.add(new DataPrepSample());
         return s;
     }
 
