@@ -11,12 +11,13 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * float32 elementwise kernels (fill, copy, unary, binary, where) with the Vector API. Each loop works on the rows of
- * a {@link StridedLoop}: where the row is contiguous (stride 1, or 0 for a broadcast operand) it
- * runs SIMD lanes and finishes with a scalar tail; other strides take a plain scalar loop. Work
- * is split across the CPU pool in pieces of fixed size, so every element is computed the same
- * way whatever the thread count. {@link ReferenceKernels} is the definition these must match;
- * reductions are in {@link VectorReduce}.
+ * float32 elementwise kernels (fill, copy, unary, binary, where) with the Vector API. Each loop
+ * works on the rows of a {@link StridedLoop}: where the row is contiguous (stride 1, or 0 for a
+ * broadcast operand) it runs SIMD lanes and finishes with a scalar tail; other strides take a
+ * plain scalar loop. Work is split across the CPU pool in pieces of fixed size, so every element
+ * is computed the same way whatever the thread count. {@link ReferenceKernels} is the definition
+ * these must match; the unary ops' SIMD forms are in {@link VectorUnary}, reductions in
+ * {@link VectorReduce}.
  */
 final class VectorKernels {
     private VectorKernels() {
@@ -80,43 +81,11 @@ final class VectorKernels {
         });
     }
 
-    /**
-     * The SIMD form of a unary op, or null when it has none (then the scalar definition runs).
-     * LOGICAL_NOT has none: it makes masks, whose BOOL outputs take the reference path. exp and
-     * tanh (and everything built on them) come from {@link VectorMath}, whose results do not
-     * depend on the JIT tier; LOG, SIN, COS and LOG1P are the Vector API's own.
-     */
-    static FloatVector apply(UnaryOp op, FloatVector v) {
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        return switch (op) {
-            case NEG -> v.neg();
-            case ABS -> v.abs();
-            case SIGN -> VectorMath.sign(v);
-            case EXP -> VectorMath.exp(v);
-            case LOG -> v.lanewise(VectorOperators.LOG);
-            case SQRT -> v.sqrt();
-            case RSQRT -> one.div(v.sqrt());
-            case RECIPROCAL -> one.div(v);
-            case SIN -> v.lanewise(VectorOperators.SIN);
-            case COS -> v.lanewise(VectorOperators.COS);
-            case TANH -> VectorMath.tanh(v);
-            case SIGMOID -> VectorMath.sigmoid(v);
-            case RELU -> v.max(0f);                          // Math.max semantics: NaN stays NaN
-            case GELU -> VectorMath.gelu(v);
-            case GELU_TANH -> VectorMath.geluTanh(v);
-            case SILU -> v.mul(VectorMath.sigmoid(v));
-            case SOFTPLUS -> v.max(0f).add(VectorMath.exp(v.abs().neg()).lanewise(VectorOperators.LOG1P));
-            case GELU_GRAD -> VectorMath.geluGrad(v);
-            case GELU_TANH_GRAD -> VectorMath.geluTanhGrad(v);
-            case LOGICAL_NOT -> null;
-        };
-    }
-
     static void unary(UnaryOp op, CpuStorage.F32 x, Layout xl, CpuStorage.F32 out, Layout ol) {
         StridedLoop it = new StridedLoop(xl, ol);
         float[] xs = x.data;
         float[] os = out.data;
-        boolean simd = apply(op, FloatVector.zero(S)) != null;
+        boolean simd = VectorUnary.has(op);
         forPieces(it, (row, start, end) -> {
             int xi = it.rowStart(0, row);
             int oi = it.rowStart(1, row);
@@ -124,9 +93,7 @@ final class VectorKernels {
             int so = it.innerStride[1];
             int j = start;
             if (simd && sx == 1 && so == 1) {
-                for (; j <= end - S.length(); j += S.length()) {
-                    apply(op, FloatVector.fromArray(S, xs, xi + j)).intoArray(os, oi + j);
-                }
+                j = VectorUnary.run(op, xs, xi, os, oi, j, end);
             }
             for (; j < end; j++) {                          // scalar tail (and strided rows)
                 os[oi + j * so] = (float) op.apply(xs[xi + j * sx]);
@@ -134,17 +101,40 @@ final class VectorKernels {
         });
     }
 
-    private static FloatVector apply(BinaryOp op, FloatVector a, FloatVector b) {
-        return switch (op) {
-            case ADD -> a.add(b);
-            case SUB -> a.sub(b);
-            case MUL -> a.mul(b);
-            case DIV -> a.div(b);
-            case MAX -> a.max(b);
-            case MIN -> a.min(b);
-            case POW -> a.lanewise(VectorOperators.POW, b);
-            default -> null;                                // comparisons write BOOL: reference path
-        };
+    /**
+     * Whether {@link #binaryRun} has a SIMD loop. Not for comparisons, which write BOOL (reference
+     * path), nor POW: on AVX2 the Vector API has no vector pow and falls back to Math.pow lane by
+     * lane, allocating as it goes, which is slower than the scalar loop.
+     */
+    private static boolean hasSimd(BinaryOp op) {
+        return !op.isComparison() && op != BinaryOp.POW;
+    }
+
+    /**
+     * o[oi + j] = op(a[ai + j·sa], b[bi + j·sb]) for whole vectors, sa and sb each 1 or 0 (a
+     * broadcast value); returns the first j not done. The switch sits inside the loop rather than
+     * in a helper that returns a vector, so the vectors never leave this compiled loop (see
+     * {@link VectorUnary}); the JIT hoists the loop-invariant switch.
+     */
+    private static int binaryRun(BinaryOp op, float[] as, int ai, int sa, float[] bs, int bi, int sb, float[] os,
+                                 int oi, int j, int end) {
+        FloatVector ca = FloatVector.broadcast(S, as[ai]);
+        FloatVector cb = FloatVector.broadcast(S, bs[bi]);
+        for (; j <= end - S.length(); j += S.length()) {
+            FloatVector va = sa == 0 ? ca : FloatVector.fromArray(S, as, ai + j);
+            FloatVector vb = sb == 0 ? cb : FloatVector.fromArray(S, bs, bi + j);
+            FloatVector r = switch (op) {
+                case ADD -> va.add(vb);
+                case SUB -> va.sub(vb);
+                case MUL -> va.mul(vb);
+                case DIV -> va.div(vb);
+                case MAX -> va.max(vb);
+                case MIN -> va.min(vb);
+                default -> throw new IllegalArgumentException("no SIMD loop for " + op);
+            };
+            r.intoArray(os, oi + j);
+        }
+        return j;
     }
 
     static void binary(BinaryOp op, CpuStorage.F32 a, Layout al, CpuStorage.F32 b, Layout bl,
@@ -153,7 +143,7 @@ final class VectorKernels {
         float[] as = a.data;
         float[] bs = b.data;
         float[] os = out.data;
-        boolean simd = apply(op, FloatVector.zero(S), FloatVector.zero(S)) != null;
+        boolean simd = hasSimd(op);
         forPieces(it, (row, start, end) -> {
             int ai = it.rowStart(0, row);
             int bi = it.rowStart(1, row);
@@ -162,15 +152,9 @@ final class VectorKernels {
             int sb = it.innerStride[1];
             int so = it.innerStride[2];
             int j = start;
-            if (simd && so == 1 && (sa == 1 || sa == 0) && (sb == 1 || sb == 0)) {
-                // stride 0 means the operand is one value broadcast along the row
-                FloatVector ca = sa == 0 ? FloatVector.broadcast(S, as[ai]) : null;
-                FloatVector cb = sb == 0 ? FloatVector.broadcast(S, bs[bi]) : null;
-                for (; j <= end - S.length(); j += S.length()) {
-                    FloatVector va = ca != null ? ca : FloatVector.fromArray(S, as, ai + j);
-                    FloatVector vb = cb != null ? cb : FloatVector.fromArray(S, bs, bi + j);
-                    apply(op, va, vb).intoArray(os, oi + j);
-                }
+            // stride 0 means the operand is one value broadcast along the row
+            if (simd && so == 1 && (sa == 1 || sa == 0) && (sb == 1 || sb == 0) && end > start) {
+                j = binaryRun(op, as, ai, sa, bs, bi, sb, os, oi, j, end);
             }
             for (; j < end; j++) {
                 os[oi + j * so] = (float) op.apply(as[ai + j * sa], bs[bi + j * sb]);

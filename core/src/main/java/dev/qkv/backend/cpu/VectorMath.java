@@ -6,29 +6,38 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * float32 special functions for the vector kernels, each with a scalar float twin that computes
- * the same formula one value at a time (the readable version, and what the tests measure). The
- * double-precision definitions are in {@link dev.qkv.backend.UnaryOp}; {@code VectorMathTest}
- * measures these against them on a dense grid.
+ * float32 special functions for the vector kernels: e^x, tanh, the normal CDF Φ (for exact GELU)
+ * and density φ. Each is a scalar float function (the readable definition of the formula) and an
+ * array kernel that applies the same formula to {@code n} values with SIMD lanes and the scalar
+ * function for the tail. The double-precision definitions are in {@link dev.qkv.backend.UnaryOp};
+ * {@code VectorMathTest} measures these against them on a dense grid.
  *
- * <p>Why not the Vector API's own {@code lanewise(EXP)}, {@code TANH}, ...: their results are
- * not reproducible. Interpreted and C1-compiled code computes them lane by lane with
- * {@link Math}, C2-compiled code calls a vector math library, and the two differ in the last bit
- * for some inputs, so a softmax would give different bits before and after the JIT warms up.
- * exp and tanh here use only +, −, ×, ÷, FMA, conversions and bit moves, which IEEE 754 and the
- * Vector API define exactly, so every tier gives the same bits. (LOG, SIN, COS, POW and LOG1P
- * still use the Vector API's; none of them is in a training step's hot path.) There is no erf in
- * the Vector API at all, and exact GELU needs one.
+ * <p>Two things shape this file:
+ * <ul>
+ *   <li><b>Array kernels, not functions of a FloatVector.</b> The JIT keeps a vector in registers
+ *       only if everything that touches it is compiled into one method. A helper like
+ *       {@code FloatVector exp(FloatVector)} is big enough that the JIT often compiles it on its
+ *       own first and then declines to inline it, and every vector passed to it is then
+ *       allocated on the heap (measured: 20–60 bytes and 50–300 ns per element instead of ~1 ns).
+ *       So each kernel is a plain loop over arrays; composite functions run their steps as
+ *       separate sweeps over a block that stays in L1.
+ *   <li><b>Our own exp and tanh.</b> The Vector API's {@code lanewise(EXP)} gives different bits
+ *       in interpreted and JIT-compiled code (per-lane {@link Math#exp} vs a vector math
+ *       library), so results would depend on JIT warm-up. These use only +, −, ×, ÷, FMA,
+ *       conversions and bit moves, which are exactly defined, so every tier agrees.
+ * </ul>
+ * Unless noted, {@code y} may be the same array and offset as the input (element i is read
+ * before it is written), but must not overlap it otherwise.
  */
 final class VectorMath {
     private VectorMath() {
     }
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
 
     private static final float INV_SQRT2 = (float) (1.0 / Math.sqrt(2.0));
     private static final float INV_SQRT_2PI = (float) (1.0 / Math.sqrt(2.0 * Math.PI));
-    private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2.0 / Math.PI);
 
     // ----- exp -----
 
@@ -44,12 +53,9 @@ final class VectorMath {
     /**
      * e^x = 2^k · e^r with k = round(x / ln 2) and r = x − k·ln 2 in [−ln2/2, ln2/2]; 2^k is
      * built from its exponent bits, as 2^(k/2)·2^(k − k/2) so that results that overflow or fall
-     * into the subnormal range round correctly. Within ~2 ulp of the true value.
+     * into the subnormal range round correctly. Within 2 ulp. NaN gives NaN (through r).
      */
     static float exp(float x) {
-        if (Float.isNaN(x)) {
-            return x;
-        }
         float xc = Math.min(Math.max(x, -104f), 89f);       // e^x is 0 below, ∞ above, in float
         float k = xc * LOG2E + ROUND - ROUND;
         float r = Math.fma(k, -LN2_HI, xc);
@@ -67,31 +73,46 @@ final class VectorMath {
         return p * Float.intBitsToFloat((k1 + 127) << 23) * Float.intBitsToFloat((ki - k1 + 127) << 23);
     }
 
-    static FloatVector exp(FloatVector x) {
-        FloatVector xc = x.max(-104f).min(89f);
-        FloatVector k = xc.mul(LOG2E).add(ROUND).sub(ROUND);
-        FloatVector r = k.fma(FloatVector.broadcast(S, -LN2_HI), xc);
-        r = k.fma(FloatVector.broadcast(S, -LN2_LO), r);
-        FloatVector p = FloatVector.broadcast(S, E7);
-        p = p.fma(r, FloatVector.broadcast(S, E6));
-        p = p.fma(r, FloatVector.broadcast(S, E5));
-        p = p.fma(r, FloatVector.broadcast(S, E4));
-        p = p.fma(r, FloatVector.broadcast(S, E3));
-        p = p.fma(r, FloatVector.broadcast(S, E2));
-        p = p.fma(r, FloatVector.broadcast(S, 1f));
-        p = p.fma(r, FloatVector.broadcast(S, 1f));
-        IntVector ki = (IntVector) k.convert(VectorOperators.F2I, 0);
-        IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
-        FloatVector two1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        FloatVector two2 = ki.sub(k1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return p.mul(two1).mul(two2).blend(x, x.test(VectorOperators.IS_NAN));
+    /** y[yi + i] = e^(x[xi + i]) for i &lt; n: {@link #exp(float)} lane by lane. */
+    static void exp(float[] x, int xi, float[] y, int yi, int n) {
+        FloatVector c6 = FloatVector.broadcast(S, E6);
+        FloatVector c5 = FloatVector.broadcast(S, E5);
+        FloatVector c4 = FloatVector.broadcast(S, E4);
+        FloatVector c3 = FloatVector.broadcast(S, E3);
+        FloatVector c2 = FloatVector.broadcast(S, E2);
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        FloatVector ln2Hi = FloatVector.broadcast(S, -LN2_HI);
+        FloatVector ln2Lo = FloatVector.broadcast(S, -LN2_LO);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector xc = FloatVector.fromArray(S, x, xi + i).max(-104f).min(89f);
+            FloatVector k = xc.mul(LOG2E).add(ROUND).sub(ROUND);
+            FloatVector r = k.fma(ln2Hi, xc);
+            r = k.fma(ln2Lo, r);
+            FloatVector p = FloatVector.broadcast(S, E7);
+            p = p.fma(r, c6);
+            p = p.fma(r, c5);
+            p = p.fma(r, c4);
+            p = p.fma(r, c3);
+            p = p.fma(r, c2);
+            p = p.fma(r, one);
+            p = p.fma(r, one);
+            IntVector ki = (IntVector) k.convert(VectorOperators.F2I, 0);
+            IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
+            FloatVector two1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector two2 = ki.sub(k1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            p.mul(two1).mul(two2).intoArray(y, yi + i);
+        }
+        for (; i < n; i++) {
+            y[yi + i] = exp(x[xi + i]);
+        }
     }
 
     // ----- tanh -----
 
     /** Below this |x|, tanh uses its series (1 − 2/(e^2x + 1) would cancel); above, it uses exp. */
     private static final float TANH_SMALL = 0.3f;
-    // tanh x = x + x³·(T3 + x²·(T5 + ...)), Taylor coefficients; at |x| = 0.3 the next term is 2e-9 relative.
+    // tanh x = x·(1 + x²·(T3 + x²·(T5 + ...))), Taylor coefficients; at |x| = 0.3 the next term is 2e-9 relative.
     private static final float T3 = -1f / 3, T5 = 2f / 15, T7 = -17f / 315, T9 = 62f / 2835, T11 = -1382f / 155925;
 
     /** tanh x = sign(x)·(1 − 2/(e^(2|x|) + 1)), or the odd Taylor series for |x| &lt; 0.3. */
@@ -110,20 +131,38 @@ final class VectorMath {
         return x < 0 ? -t : t;
     }
 
-    static FloatVector tanh(FloatVector x) {
-        FloatVector a = x.abs();
-        FloatVector x2 = x.mul(x);
-        FloatVector q = FloatVector.broadcast(S, T11);
-        q = q.fma(x2, FloatVector.broadcast(S, T9));
-        q = q.fma(x2, FloatVector.broadcast(S, T7));
-        q = q.fma(x2, FloatVector.broadcast(S, T5));
-        q = q.fma(x2, FloatVector.broadcast(S, T3));
-        FloatVector series = x.mul(q.fma(x2, FloatVector.broadcast(S, 1f)));
+    /** y = tanh(x) for n values, in three sweeps: y = 2|x|, y = e^y, then the formula. y ≠ x. */
+    static void tanh(float[] x, int xi, float[] y, int yi, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(S, x, xi + i).abs().mul(2f).intoArray(y, yi + i);
+        }
+        for (; i < n; i++) {
+            y[yi + i] = 2f * Math.abs(x[xi + i]);
+        }
+        exp(y, yi, y, yi, n);
         FloatVector one = FloatVector.broadcast(S, 1f);
-        FloatVector t = one.sub(FloatVector.broadcast(S, 2f).div(exp(a.mul(2f)).add(1f)));
-        t = t.blend(t.neg(), x.compare(VectorOperators.LT, 0f));
-        return t.blend(series, a.compare(VectorOperators.LT, TANH_SMALL));
+        FloatVector two = FloatVector.broadcast(S, 2f);
+        i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xi + i);
+            FloatVector x2 = v.mul(v);
+            FloatVector q = FloatVector.broadcast(S, T11);
+            q = q.fma(x2, FloatVector.broadcast(S, T9));
+            q = q.fma(x2, FloatVector.broadcast(S, T7));
+            q = q.fma(x2, FloatVector.broadcast(S, T5));
+            q = q.fma(x2, FloatVector.broadcast(S, T3));
+            FloatVector series = v.mul(q.fma(x2, one));
+            FloatVector t = one.sub(two.div(FloatVector.fromArray(S, y, yi + i).add(1f)));
+            t = t.blend(t.neg(), v.compare(VectorOperators.LT, 0f));
+            t.blend(series, v.abs().compare(VectorOperators.LT, TANH_SMALL)).intoArray(y, yi + i);
+        }
+        for (; i < n; i++) {
+            y[yi + i] = tanh(x[xi + i]);
+        }
     }
+
+    // ----- the normal distribution: Φ for exact GELU, φ for its derivative -----
 
     // erfc(z) for z >= 0 as t·exp(−z² + P(t)), t = 1/(1 + z/2), with P a degree-9 Chebyshev fit
     // (Numerical Recipes §6.2, "erfcc"). Its *relative* error is below 1.2e-7 for every z >= 0,
@@ -140,9 +179,8 @@ final class VectorMath {
     private static final float P8 = -0.82215223f;
     private static final float P9 = 0.17087277f;
 
-    /** erfc(z) for z >= 0 (scalar twin of the vector form below). */
-    static float erfcNonNegative(float z) {
-        float t = 1f / (1f + 0.5f * z);
+    /** P(t), Horner's rule. */
+    private static float poly(float t) {
         float p = P9;
         p = p * t + P8;
         p = p * t + P7;
@@ -152,25 +190,13 @@ final class VectorMath {
         p = p * t + P3;
         p = p * t + P2;
         p = p * t + P1;
-        p = p * t + P0;
-        return t * exp(-z * z + p);
+        return p * t + P0;
     }
 
-    /** erfc(z) lane-wise for z >= 0: the same Horner steps as {@link #erfcNonNegative(float)}. */
-    static FloatVector erfcNonNegative(FloatVector z) {
-        FloatVector t = z.mul(0.5f).add(1f);
-        t = FloatVector.broadcast(S, 1f).div(t);
-        FloatVector p = FloatVector.broadcast(S, P9);
-        p = p.mul(t).add(P8);
-        p = p.mul(t).add(P7);
-        p = p.mul(t).add(P6);
-        p = p.mul(t).add(P5);
-        p = p.mul(t).add(P4);
-        p = p.mul(t).add(P3);
-        p = p.mul(t).add(P2);
-        p = p.mul(t).add(P1);
-        p = p.mul(t).add(P0);
-        return t.mul(exp(z.mul(z).neg().add(p)));
+    /** erfc(z) for z >= 0. */
+    static float erfcNonNegative(float z) {
+        float t = 1f / (1f + 0.5f * z);
+        return t * exp(-z * z + poly(t));
     }
 
     /**
@@ -182,56 +208,67 @@ final class VectorMath {
         return x < 0 ? tail : 1f - tail;
     }
 
-    static FloatVector normalCdf(FloatVector x) {
-        FloatVector tail = erfcNonNegative(x.abs().mul(INV_SQRT2)).mul(0.5f);
-        FloatVector upper = FloatVector.broadcast(S, 1f).sub(tail);
-        return upper.blend(tail, x.compare(VectorOperators.LT, 0f));
+    /** y = Φ(x) for n values, in three sweeps: y = −z² + P(t), y = e^y, then ½·t·y or 1 − ½·t·y. y ≠ x. */
+    static void normalCdf(float[] x, int xi, float[] y, int yi, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector z = FloatVector.fromArray(S, x, xi + i).abs().mul(INV_SQRT2);
+            FloatVector t = FloatVector.broadcast(S, 1f).div(z.mul(0.5f).add(1f));
+            FloatVector p = FloatVector.broadcast(S, P9);
+            p = p.mul(t).add(P8);
+            p = p.mul(t).add(P7);
+            p = p.mul(t).add(P6);
+            p = p.mul(t).add(P5);
+            p = p.mul(t).add(P4);
+            p = p.mul(t).add(P3);
+            p = p.mul(t).add(P2);
+            p = p.mul(t).add(P1);
+            p = p.mul(t).add(P0);
+            z.mul(z).neg().add(p).intoArray(y, yi + i);
+        }
+        for (; i < n; i++) {
+            float z = Math.abs(x[xi + i]) * INV_SQRT2;
+            y[yi + i] = -z * z + poly(1f / (1f + 0.5f * z));
+        }
+        exp(y, yi, y, yi, n);
+        i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xi + i);
+            FloatVector t = FloatVector.broadcast(S, 1f).div(v.abs().mul(INV_SQRT2).mul(0.5f).add(1f));
+            FloatVector tail = t.mul(FloatVector.fromArray(S, y, yi + i)).mul(0.5f);
+            FloatVector upper = FloatVector.broadcast(S, 1f).sub(tail);
+            upper.blend(tail, v.compare(VectorOperators.LT, 0f)).intoArray(y, yi + i);
+        }
+        for (; i < n; i++) {
+            float v = x[xi + i];
+            float t = 1f / (1f + 0.5f * (Math.abs(v) * INV_SQRT2));
+            float tail = 0.5f * (t * y[yi + i]);
+            y[yi + i] = v < 0 ? tail : 1f - tail;
+        }
     }
 
-    /** Exact GELU: x·Φ(x). */
-    static float gelu(float x) {
-        return x * normalCdf(x);
+    /** φ(x) = e^(−x²/2)/√(2π), the standard normal density. */
+    static float normalPdf(float x) {
+        return exp(-0.5f * x * x) * INV_SQRT_2PI;
     }
 
-    static FloatVector gelu(FloatVector x) {
-        return x.mul(normalCdf(x));
-    }
-
-    /** d/dx of exact GELU: Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π). */
-    static float geluGrad(float x) {
-        float pdf = exp(-0.5f * x * x) * INV_SQRT_2PI;
-        return normalCdf(x) + x * pdf;
-    }
-
-    static FloatVector geluGrad(FloatVector x) {
-        FloatVector pdf = exp(x.mul(x).mul(-0.5f)).mul(INV_SQRT_2PI);
-        return normalCdf(x).add(x.mul(pdf));
-    }
-
-    /** tanh-approximate GELU: x/2·(1 + tanh(√(2/π)·(x + 0.044715x³))). */
-    static FloatVector geluTanh(FloatVector x) {
-        FloatVector inner = x.mul(x).mul(0.044715f).add(1f).mul(x).mul(SQRT_2_OVER_PI);
-        return x.mul(0.5f).mul(tanh(inner).add(1f));
-    }
-
-    /** d/dx of the tanh GELU: ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²), t = tanh(inner). */
-    static FloatVector geluTanhGrad(FloatVector x) {
-        FloatVector x2 = x.mul(x);
-        FloatVector t = tanh(x2.mul(0.044715f).add(1f).mul(x).mul(SQRT_2_OVER_PI));
-        FloatVector dInner = x2.mul(3f * 0.044715f).add(1f).mul(SQRT_2_OVER_PI);
-        FloatVector oneMinusT2 = FloatVector.broadcast(S, 1f).sub(t.mul(t));
-        return t.add(1f).mul(0.5f).add(x.mul(0.5f).mul(oneMinusT2).mul(dInner));
-    }
-
-    /** 1/(1 + e^−x); for x ≪ 0, e^−x overflows to +∞ and the result is the correct 0. */
-    static FloatVector sigmoid(FloatVector x) {
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        return one.div(one.add(exp(x.neg())));
-    }
-
-    /** signum: −1, +1, and x itself for ±0 and NaN (like Math.signum). */
-    static FloatVector sign(FloatVector x) {
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        return x.blend(one, x.compare(VectorOperators.GT, 0f)).blend(one.neg(), x.compare(VectorOperators.LT, 0f));
+    /** y = φ(x) for n values: y = −x²/2, y = e^y, y /= √(2π). y may be x. */
+    static void normalPdf(float[] x, int xi, float[] y, int yi, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xi + i);
+            v.mul(v).mul(-0.5f).intoArray(y, yi + i);
+        }
+        for (; i < n; i++) {
+            y[yi + i] = -0.5f * x[xi + i] * x[xi + i];
+        }
+        exp(y, yi, y, yi, n);
+        i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(S, y, yi + i).mul(INV_SQRT_2PI).intoArray(y, yi + i);
+        }
+        for (; i < n; i++) {
+            y[yi + i] *= INV_SQRT_2PI;
+        }
     }
 }

@@ -18,8 +18,25 @@ final class VectorNorms {
     /** Adjacent columns per task of the parameter-gradient pass. */
     private static final int COL_TILE = 256;
 
-    static void layerNorm(float[] x, float[] w, float[] b, float[] out, float[] mean, float[] rstd,
+    /** A weight of ones, standing in for a missing one so that the loops have no branches. */
+    private static float[] orOnes(float[] w, int cols) {
+        if (w != null) {
+            return w;
+        }
+        float[] ones = new float[cols];
+        java.util.Arrays.fill(ones, 1f);
+        return ones;
+    }
+
+    /** A bias of zeros, standing in for a missing one. */
+    private static float[] orZeros(float[] b, int cols) {
+        return b != null ? b : new float[cols];
+    }
+
+    static void layerNorm(float[] x, float[] weight, float[] bias, float[] out, float[] mean, float[] rstd,
                           int rows, int cols, double eps) {
+        float[] w = orOnes(weight, cols);
+        float[] b = orZeros(bias, cols);
         Parallel.forRange(rows, VectorSoftmax.grain(cols), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int row = r * cols;
@@ -35,26 +52,20 @@ final class VectorNorms {
                 rstd[r] = rs;
                 int j = 0;
                 for (; j <= cols - S.length(); j += S.length()) {
-                    FloatVector v = FloatVector.fromArray(S, x, row + j).sub(m).sub(mLo).mul(rs);   // x̂
-                    if (w != null) {
-                        v = v.mul(FloatVector.fromArray(S, w, j));
-                    }
-                    if (b != null) {
-                        v = v.add(FloatVector.fromArray(S, b, j));
-                    }
-                    v.intoArray(out, row + j);
+                    FloatVector xhat = FloatVector.fromArray(S, x, row + j).sub(m).sub(mLo).mul(rs);
+                    xhat.fma(FloatVector.fromArray(S, w, j), FloatVector.fromArray(S, b, j)).intoArray(out, row + j);
                 }
                 for (; j < cols; j++) {
-                    float v = (x[row + j] - m - mLo) * rs;
-                    out[row + j] = (w != null ? v * w[j] : v) + (b != null ? b[j] : 0f);
+                    out[row + j] = Math.fma((x[row + j] - m - mLo) * rs, w[j], b[j]);
                 }
             }
         });
     }
 
     /** dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·w and x̂ = (x − mean)·rstd. */
-    static void layerNormBackward(float[] x, float[] w, float[] mean, float[] rstd, float[] dy, float[] dx,
+    static void layerNormBackward(float[] x, float[] weight, float[] mean, float[] rstd, float[] dy, float[] dx,
                                   float[] dw, float[] db, int rows, int cols) {
+        float[] w = orOnes(weight, cols);
         Parallel.forRange(rows, VectorSoftmax.grain(cols), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int row = r * cols;
@@ -69,10 +80,7 @@ final class VectorNorms {
                     FloatVector ag = FloatVector.zero(S);
                     FloatVector agx = FloatVector.zero(S);
                     for (; j <= end - S.length(); j += S.length()) {
-                        FloatVector g = FloatVector.fromArray(S, dy, row + j);
-                        if (w != null) {
-                            g = g.mul(FloatVector.fromArray(S, w, j));
-                        }
+                        FloatVector g = FloatVector.fromArray(S, dy, row + j).mul(FloatVector.fromArray(S, w, j));
                         FloatVector xhat = FloatVector.fromArray(S, x, row + j).sub(m).mul(rs);
                         ag = ag.add(g);
                         agx = g.fma(xhat, agx);
@@ -81,7 +89,7 @@ final class VectorNorms {
                     sumGx += VectorRows.sumLanes(agx);
                 }
                 for (; j < cols; j++) {
-                    float g = w != null ? dy[row + j] * w[j] : dy[row + j];
+                    float g = dy[row + j] * w[j];
                     sumG += g;
                     sumGx += g * ((x[row + j] - m) * rs);
                 }
@@ -90,15 +98,12 @@ final class VectorNorms {
                 // sweep 2: dx
                 j = 0;
                 for (; j <= cols - S.length(); j += S.length()) {
-                    FloatVector g = FloatVector.fromArray(S, dy, row + j);
-                    if (w != null) {
-                        g = g.mul(FloatVector.fromArray(S, w, j));
-                    }
+                    FloatVector g = FloatVector.fromArray(S, dy, row + j).mul(FloatVector.fromArray(S, w, j));
                     FloatVector xhat = FloatVector.fromArray(S, x, row + j).sub(m).mul(rs);
                     g.sub(meanG).sub(xhat.mul(meanGx)).mul(rs).intoArray(dx, row + j);
                 }
                 for (; j < cols; j++) {
-                    float g = w != null ? dy[row + j] * w[j] : dy[row + j];
+                    float g = dy[row + j] * w[j];
                     float xhat = (x[row + j] - m) * rs;
                     dx[row + j] = (g - meanG - xhat * meanGx) * rs;
                 }
@@ -107,7 +112,8 @@ final class VectorNorms {
         paramGrads(x, mean, rstd, dy, dw, db, rows, cols);
     }
 
-    static void rmsNorm(float[] x, float[] w, float[] out, float[] rstd, int rows, int cols, double eps) {
+    static void rmsNorm(float[] x, float[] weight, float[] out, float[] rstd, int rows, int cols, double eps) {
+        float[] w = orOnes(weight, cols);
         Parallel.forRange(rows, VectorSoftmax.grain(cols), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int row = r * cols;
@@ -116,46 +122,32 @@ final class VectorNorms {
                 rstd[r] = rs;
                 int j = 0;
                 for (; j <= cols - S.length(); j += S.length()) {
-                    FloatVector v = FloatVector.fromArray(S, x, row + j).mul(rs);
-                    if (w != null) {
-                        v = v.mul(FloatVector.fromArray(S, w, j));
-                    }
-                    v.intoArray(out, row + j);
+                    FloatVector.fromArray(S, x, row + j).mul(rs).mul(FloatVector.fromArray(S, w, j)).intoArray(out, row + j);
                 }
                 for (; j < cols; j++) {
-                    float v = x[row + j] * rs;
-                    out[row + j] = w != null ? v * w[j] : v;
+                    out[row + j] = x[row + j] * rs * w[j];
                 }
             }
         });
     }
 
     /** dx = rstd·(g − x̂·mean(g·x̂)) with g = dy·w and x̂ = x·rstd. */
-    static void rmsNormBackward(float[] x, float[] w, float[] rstd, float[] dy, float[] dx, float[] dw,
+    static void rmsNormBackward(float[] x, float[] weight, float[] rstd, float[] dy, float[] dx, float[] dw,
                                 int rows, int cols) {
+        float[] w = orOnes(weight, cols);
         Parallel.forRange(rows, VectorSoftmax.grain(cols), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int row = r * cols;
                 float rs = rstd[r];
-                // Σ g·x̂ = rstd·Σ (dy·w)·x
-                double sumGx;
-                if (w == null) {
-                    sumGx = rs * VectorRows.dot(dy, row, x, row, cols);
-                } else {
-                    sumGx = rs * weightedDot(dy, row, w, x, row, cols);
-                }
-                float meanGx = (float) (sumGx / cols);
+                float meanGx = (float) (rs * weightedDot(dy, row, w, x, row, cols) / cols);   // Σ g·x̂ = rstd·Σ (dy·w)·x
                 int j = 0;
                 for (; j <= cols - S.length(); j += S.length()) {
-                    FloatVector g = FloatVector.fromArray(S, dy, row + j);
-                    if (w != null) {
-                        g = g.mul(FloatVector.fromArray(S, w, j));
-                    }
+                    FloatVector g = FloatVector.fromArray(S, dy, row + j).mul(FloatVector.fromArray(S, w, j));
                     FloatVector xhat = FloatVector.fromArray(S, x, row + j).mul(rs);
                     g.sub(xhat.mul(meanGx)).mul(rs).intoArray(dx, row + j);
                 }
                 for (; j < cols; j++) {
-                    float g = w != null ? dy[row + j] * w[j] : dy[row + j];
+                    float g = dy[row + j] * w[j];
                     dx[row + j] = (g - x[row + j] * rs * meanGx) * rs;
                 }
             }

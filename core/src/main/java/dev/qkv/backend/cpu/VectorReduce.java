@@ -112,12 +112,19 @@ final class VectorReduce {
         float acc = identity(op);
         int j = 0;
         if (stride == 1 && n >= S.length()) {
+            // One loop per op: a max-or-min choice inside the loop would cost more than the loop.
             FloatVector v = FloatVector.broadcast(S, acc);
-            for (; j <= n - S.length(); j += S.length()) {
-                FloatVector x = FloatVector.fromArray(S, xs, base + j);
-                v = op == ReduceOp.MAX ? v.max(x) : v.min(x);
+            if (op == ReduceOp.MAX) {
+                for (; j <= n - S.length(); j += S.length()) {
+                    v = v.max(FloatVector.fromArray(S, xs, base + j));
+                }
+                acc = v.reduceLanes(VectorOperators.MAX);          // max and min are exact in any order
+            } else {
+                for (; j <= n - S.length(); j += S.length()) {
+                    v = v.min(FloatVector.fromArray(S, xs, base + j));
+                }
+                acc = v.reduceLanes(VectorOperators.MIN);
             }
-            acc = v.reduceLanes(op == ReduceOp.MAX ? VectorOperators.MAX : VectorOperators.MIN);
         }
         for (; j < n; j++) {
             acc = combine(op, acc, xs[base + j * stride]);
@@ -193,10 +200,14 @@ final class VectorReduce {
             for (int ri = 0; ri < red.inner; ri++) {
                 int row = runStart + ri * red.innerStride[0];
                 int j = 0;
-                for (; j <= width - S.length(); j += S.length()) {
-                    FloatVector acc = FloatVector.fromArray(S, os, o + j);
-                    FloatVector v = FloatVector.fromArray(S, xs, row + j);
-                    (op == ReduceOp.MAX ? acc.max(v) : acc.min(v)).intoArray(os, o + j);
+                if (op == ReduceOp.MAX) {
+                    for (; j <= width - S.length(); j += S.length()) {
+                        FloatVector.fromArray(S, os, o + j).max(FloatVector.fromArray(S, xs, row + j)).intoArray(os, o + j);
+                    }
+                } else {
+                    for (; j <= width - S.length(); j += S.length()) {
+                        FloatVector.fromArray(S, os, o + j).min(FloatVector.fromArray(S, xs, row + j)).intoArray(os, o + j);
+                    }
                 }
                 for (; j < width; j++) {
                     os[o + j] = combine(op, os[o + j], xs[row + j]);

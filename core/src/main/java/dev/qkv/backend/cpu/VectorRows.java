@@ -5,7 +5,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Sweeps over one contiguous float32 row, the building blocks of the fused row kernels
- * ({@link VectorSoftmax}, {@link VectorNorms}). Each is a SIMD loop with a scalar tail.
+ * ({@link VectorSoftmax}, {@link VectorNorms}). Each is a SIMD loop with a scalar tail; e^x is
+ * {@link VectorMath#exp(float[], int, float[], int, int)}.
  *
  * <p>Sums run in float lanes over chunks of {@link #CHUNK} elements (32 per lane with 8 lanes)
  * and add each chunk's total into a double, so their error does not grow with the row length
@@ -64,31 +65,15 @@ final class VectorRows {
         return total;
     }
 
-    /** Σ exp(x − shift) over the row; also stores each exp(x − shift) into y when y is not null. */
-    static double sumExp(float[] x, int xo, float shift, float[] y, int yo, int n) {
-        double total = 0;
+    /** y[yo + j] = x[xo + j] − c for j &lt; n. */
+    static void minus(float[] x, int xo, float c, float[] y, int yo, int n) {
         int j = 0;
-        for (; j <= n - S.length(); ) {
-            int end = Math.min(n, j + CHUNK);
-            FloatVector acc = FloatVector.zero(S);
-            for (; j <= end - S.length(); j += S.length()) {
-                FloatVector e = FloatVector.fromArray(S, x, xo + j).sub(shift);
-                e = VectorMath.exp(e);
-                if (y != null) {
-                    e.intoArray(y, yo + j);
-                }
-                acc = acc.add(e);
-            }
-            total += sumLanes(acc);
+        for (; j <= n - S.length(); j += S.length()) {
+            FloatVector.fromArray(S, x, xo + j).sub(c).intoArray(y, yo + j);
         }
         for (; j < n; j++) {
-            float e = (float) Math.exp(x[xo + j] - shift);
-            if (y != null) {
-                y[yo + j] = e;
-            }
-            total += e;
+            y[yo + j] = x[xo + j] - c;
         }
-        return total;
     }
 
     /** Σ a[ao + j]·b[bo + j] for j &lt; n. */

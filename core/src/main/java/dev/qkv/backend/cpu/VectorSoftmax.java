@@ -23,11 +23,16 @@ final class VectorSoftmax {
 
     static void softmax(float[] x, float[] out, int rows, int cols, boolean log) {
         Parallel.forRange(rows, grain(cols), (r0, r1) -> {
+            float[] scratch = log ? new float[cols] : null;     // per task, not per row
             for (int r = r0; r < r1; r++) {
                 int row = r * cols;
                 float max = VectorRows.max(x, row, cols);
-                // sweep 2: out = exp(x − max), summed; sweep 3 scales it (or rewrites log-softmax)
-                double sum = VectorRows.sumExp(x, row, max, log ? null : out, row, cols);
+                // e = exp(x − max): into out for softmax (then scaled), into scratch for log-softmax
+                float[] e = log ? scratch : out;
+                int eo = log ? 0 : row;
+                VectorRows.minus(x, row, max, e, eo, cols);
+                VectorMath.exp(e, eo, e, eo, cols);
+                double sum = VectorRows.sum(e, eo, cols);
                 if (log) {
                     float logSum = (float) Math.log(sum);
                     int j = 0;
@@ -54,20 +59,29 @@ final class VectorSoftmax {
     /** dx = y·(dy − Σ dy·y), or for log-softmax dx = dy − exp(y)·Σ dy. */
     static void softmaxBackward(float[] y, float[] dy, float[] dx, int rows, int cols, boolean log) {
         Parallel.forRange(rows, grain(cols), (r0, r1) -> {
+            float[] p = log ? new float[cols] : null;          // exp(y) = softmax, per task
             for (int r = r0; r < r1; r++) {
                 int row = r * cols;
-                float s = (float) (log ? VectorRows.sum(dy, row, cols) : VectorRows.dot(dy, row, y, row, cols));
                 int j = 0;
-                for (; j <= cols - S.length(); j += S.length()) {
-                    FloatVector yv = FloatVector.fromArray(S, y, row + j);
-                    FloatVector g = FloatVector.fromArray(S, dy, row + j);
-                    FloatVector d = log ? g.sub(VectorMath.exp(yv).mul(s)) : yv.mul(g.sub(s));
-                    d.intoArray(dx, row + j);
-                }
-                for (; j < cols; j++) {
-                    float yc = y[row + j];
-                    float g = dy[row + j];
-                    dx[row + j] = log ? g - (float) Math.exp(yc) * s : yc * (g - s);
+                if (log) {
+                    float s = (float) VectorRows.sum(dy, row, cols);
+                    VectorMath.exp(y, row, p, 0, cols);
+                    for (; j <= cols - S.length(); j += S.length()) {
+                        FloatVector g = FloatVector.fromArray(S, dy, row + j);
+                        g.sub(FloatVector.fromArray(S, p, j).mul(s)).intoArray(dx, row + j);
+                    }
+                    for (; j < cols; j++) {
+                        dx[row + j] = dy[row + j] - p[j] * s;
+                    }
+                } else {
+                    float s = (float) VectorRows.dot(dy, row, y, row, cols);
+                    for (; j <= cols - S.length(); j += S.length()) {
+                        FloatVector yv = FloatVector.fromArray(S, y, row + j);
+                        yv.mul(FloatVector.fromArray(S, dy, row + j).sub(s)).intoArray(dx, row + j);
+                    }
+                    for (; j < cols; j++) {
+                        dx[row + j] = y[row + j] * (dy[row + j] - s);
+                    }
                 }
             }
         });
@@ -77,10 +91,13 @@ final class VectorSoftmax {
     static void crossEntropy(float[] x, CpuStorage targets, float[] loss, float[] lse, int rows, int cols,
                              int ignoreIndex, double smoothing) {
         Parallel.forRange(rows, grain(cols), (r0, r1) -> {
+            float[] e = new float[cols];                        // exp(x − max), per task
             for (int r = r0; r < r1; r++) {
                 int row = r * cols;
                 float max = VectorRows.max(x, row, cols);
-                double l = max + Math.log(VectorRows.sumExp(x, row, max, null, 0, cols));
+                VectorRows.minus(x, row, max, e, 0, cols);
+                VectorMath.exp(e, 0, e, 0, cols);
+                double l = max + Math.log(VectorRows.sum(e, 0, cols));
                 lse[r] = (float) l;
                 long t = (long) targets.get(r);
                 if (t == ignoreIndex) {
@@ -110,13 +127,14 @@ final class VectorSoftmax {
                 int target = IndexCheck.index("crossEntropy", t, cols);
                 float l = lse[r];
                 float d = dloss[r];
+                VectorRows.minus(x, row, l, dx, row, cols);      // dx = softmax = exp(x − lse), then scaled
+                VectorMath.exp(dx, row, dx, row, cols);
                 int j = 0;
                 for (; j <= cols - S.length(); j += S.length()) {
-                    FloatVector p = VectorMath.exp(FloatVector.fromArray(S, x, row + j).sub(l));
-                    p.sub(uniform).mul(d).intoArray(dx, row + j);
+                    FloatVector.fromArray(S, dx, row + j).sub(uniform).mul(d).intoArray(dx, row + j);
                 }
                 for (; j < cols; j++) {
-                    dx[row + j] = ((float) Math.exp(x[row + j] - l) - uniform) * d;
+                    dx[row + j] = (dx[row + j] - uniform) * d;
                 }
                 // The target's p − (1−ε) cancels when p ≈ 1: recompute it in double rather than
                 // subtracting from the float just stored.
