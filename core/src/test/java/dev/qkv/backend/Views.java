@@ -92,9 +92,17 @@ final class Views {
         return new View(name, Layout.contiguous(base).expand(shape), numel(base));
     }
 
+    /**
+     * Shapes with more elements than this are in the suite to be split across threads; they get
+     * fewer layouts (contiguous, padded, permuted, and for inputs one broadcast) to keep it quick.
+     */
+    static final int LARGE = 10_000;
+
     /** Layouts an output may have (no stride 0: every element is written once). */
     static List<View> outputs(int[] shape) {
-        List<View> v = new ArrayList<>(List.of(contiguous(shape), offset(shape), padded(shape), stepped(shape)));
+        boolean large = numel(shape) > LARGE;
+        List<View> v = new ArrayList<>(large ? List.of(contiguous(shape), padded(shape))
+                : List.of(contiguous(shape), offset(shape), padded(shape), stepped(shape)));
         if (shape.length >= 2) {
             v.add(permuted(shape));
         }
@@ -105,6 +113,12 @@ final class Views {
     static List<View> inputs(int[] shape) {
         List<View> v = outputs(shape);
         int r = shape.length;
+        if (numel(shape) > LARGE && r >= 2 && shape[0] > 1) {
+            boolean[] first = new boolean[r];
+            first[0] = true;
+            v.add(broadcast(shape, first, "broadcast-first"));
+            return v;
+        }
         if (r >= 1 && shape[0] > 1) {
             boolean[] first = new boolean[r];
             first[0] = true;
