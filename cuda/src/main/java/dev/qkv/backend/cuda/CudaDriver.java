@@ -19,6 +19,12 @@ interface CudaDriver extends CachingAllocator.RawAllocator, AutoCloseable {
     /** The driver binding's own stream object, for libraries that want it (JCublas); null in fakes. */
     Object streamObject();
 
+    /**
+     * Makes the device's context current on the calling thread, for libraries (cuBLAS) that
+     * use whatever context is current. The driver's own methods do this themselves.
+     */
+    void makeCurrent();
+
     /** Sets {@code bytes} bytes at {@code address} to zero (queued). */
     void memsetZero(long address, long bytes);
 

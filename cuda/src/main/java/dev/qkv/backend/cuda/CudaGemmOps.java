@@ -26,6 +26,7 @@ final class CudaGemmOps {
         boolean cublasType = (t == DType.FLOAT32 || t == DType.FLOAT64) && a.dtype() == t && b.dtype() == t;
         List<CublasGemm.Call> calls = blas != null && cublasType ? CublasGemm.map(g) : null;
         if (calls != null) {
+            be.driver().makeCurrent();                        // cuBLAS runs in the calling thread's context
             long e = t.byteSize();
             for (CublasGemm.Call k : calls) {
                 // Row-major trick (see CublasGemm): cuBLAS's A operand is our B, its B is our A.

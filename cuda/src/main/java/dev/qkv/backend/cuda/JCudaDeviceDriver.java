@@ -160,6 +160,11 @@ final class JCudaDeviceDriver implements CudaDriver {
     }
 
     @Override
+    public synchronized void makeCurrent() {
+        current();
+    }
+
+    @Override
     public String describe() {
         return description;
     }

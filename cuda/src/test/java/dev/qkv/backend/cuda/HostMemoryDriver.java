@@ -72,6 +72,10 @@ final class HostMemoryDriver implements CudaDriver {
     }
 
     @Override
+    public void makeCurrent() {
+    }
+
+    @Override
     public String describe() {
         return "host-memory fake device";
     }
