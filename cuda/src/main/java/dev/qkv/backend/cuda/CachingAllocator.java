@@ -29,7 +29,9 @@ import java.util.TreeMap;
  *   <li><b>Garbage collection.</b> The JVM does not see device memory, so it may not collect dead
  *   tensors before the GPU fills up. When the reserved total would pass a threshold, or the
  *   driver is out of memory, the allocator asks the JVM to collect, drains the queue and tries
- *   the cache again; the threshold then grows to twice the memory still live.</li>
+ *   the cache again; the threshold then grows to twice the memory still live. If the reserved
+ *   total is still above it, the cached blocks (of other sizes) are freed, so that what the
+ *   allocator holds stays near max(threshold, live memory).</li>
  *   <li><b>Out of memory.</b> If that is not enough, the cache is emptied (cached blocks freed)
  *   and the driver asked once more, then {@link CudaOutOfMemoryException} reports the request and
  *   the counters.</li>
@@ -144,6 +146,9 @@ final class CachingAllocator {
         if (b == null && reserved + size > gcThreshold) {
             collect();
             b = takeCached(size);
+            if (b == null && reserved + size > gcThreshold) {
+                emptyCache();                               // cached blocks of other sizes: give them back
+            }
         }
         if (b == null) {
             b = mallocWithRetries(size, bytes);
@@ -272,7 +277,7 @@ final class CachingAllocator {
 
     synchronized MemoryStats stats() {
         return new MemoryStats(allocated, requested, reserved, peakAllocated, peakReserved, live.size(),
-                cachedBlocks, mallocs, frees, hits, gcRuns);
+                cachedBlocks, mallocs, frees, hits, gcRuns, gcThreshold);
     }
 
     synchronized void resetPeakStats() {

@@ -15,8 +15,9 @@ package dev.qkv.backend.cuda;
  * @param driverFrees        calls to the driver's free function
  * @param cacheHits          allocations served from the cache
  * @param gcRuns             times the allocator asked the JVM to collect unreachable buffers
+ * @param gcThresholdBytes   reserved bytes above which the next miss first asks the JVM to collect
  */
 public record MemoryStats(long allocatedBytes, long requestedBytes, long reservedBytes, long peakAllocatedBytes,
                           long peakReservedBytes, int liveBlocks, int cachedBlocks, long driverMallocs,
-                          long driverFrees, long cacheHits, long gcRuns) {
+                          long driverFrees, long cacheHits, long gcRuns, long gcThresholdBytes) {
 }

@@ -177,6 +177,18 @@ class CachingAllocatorTest {
     }
 
     @Test
+    void aboveTheThresholdAfterCollectingCachedBlocksOfOtherSizesAreFreed() {
+        FakeRaw raw = new FakeRaw(1 << 30);
+        CachingAllocator a = new CachingAllocator(raw, 10_000, () -> { });
+        a.release(a.allocate(new Object(), 8192));               // cached, unused
+        raw.events.clear();
+        a.allocate(new Object(), 4096);                          // 8192 + 4096 > 10000, nothing to collect
+        assertEquals(List.of("sync", "free", "malloc 4096"), raw.events);
+        assertEquals(4096, a.stats().reservedBytes());
+        assertEquals(10_000, a.stats().gcThresholdBytes());
+    }
+
+    @Test
     void blocksOfCollectedOwnersReturnToTheCache() throws InterruptedException {
         FakeRaw raw = new FakeRaw(1 << 30);
         CachingAllocator a = allocator(raw, System::gc);

@@ -13,8 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Needs a GPU (skipped with the reason printed otherwise). 1000 training steps of a tiny GPT:
  * once the unreachable tensors are collected, the allocated device memory is back to what it
- * was after the first steps (parameters, gradients, optimizer state), and the cache (reserved
- * memory) stops growing.
+ * was after the first steps (parameters, gradients, optimizer state), and the memory the
+ * allocator holds (reserved) stays within its collection threshold.
  */
 class CudaMemoryLeakTest {
 
@@ -59,8 +59,8 @@ class CudaMemoryLeakTest {
         System.out.println("CudaMemoryLeakTest: allocated " + baseline + " bytes after 10 steps, " + after
                 + " after 1010; reserved " + reservedEarly + " then at most " + reservedMax + "; " + s);
         assertTrue(after <= baseline, "device memory still allocated grew from " + baseline + " to " + after);
-        assertTrue(reservedMax <= Math.max(4 * reservedEarly, reservedEarly + (256L << 20)),
-                "the cache kept growing: " + reservedEarly + " -> " + reservedMax);
+        assertTrue(reservedMax <= s.gcThresholdBytes() + (64L << 20),
+                "the cache grew past its threshold " + s.gcThresholdBytes() + ": " + reservedEarly + " -> " + reservedMax);
     }
 
     private static void trainStep(GPT model, AdamW opt, Tensor ids, Tensor targets) {
