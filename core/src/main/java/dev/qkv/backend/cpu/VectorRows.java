@@ -1,5 +1,6 @@
 package dev.qkv.backend.cpu;
 
+import dev.qkv.backend.ReduceOp;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -35,7 +36,7 @@ final class VectorRows {
 
     /** max of x[off, off + n); NaN if any is NaN. */
     static float max(float[] x, int off, int n) {
-        return VectorReduce.extremeRun(dev.qkv.backend.ReduceOp.MAX, x, off, n, 1);
+        return VectorReduce.extremeRun(ReduceOp.MAX, x, off, n, 1);
     }
 
     /** Σ x[off, off + n). */
