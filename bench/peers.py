@@ -80,7 +80,7 @@ CROSSENTROPY = (1024, 50257)
 ATTN_B, ATTN_H, ATTN_D = 8, 8, 64
 ATTN_T = [256, 1024]
 GPT_TRAIN = dict(layers=4, heads=4, d=256, ctx=128, vocab=256, batch=16)
-GEN = dict(layers=12, heads=12, d=768, ctx=1024, vocab=50257, prompt=128, new=32)
+GEN = dict(layers=12, heads=12, d=768, ctx=1024, vocab=50257, prompt=128, new=16)
 
 
 def shape_sgemm(n):
@@ -93,7 +93,7 @@ SHAPE_SOFTMAX = "8192x1024"
 SHAPE_LAYERNORM = "8192x768"
 SHAPE_CROSSENTROPY = "1024x50257"
 SHAPE_GPT_TRAIN = "L4 H4 d256 ctx128 V256 B16"
-SHAPE_GEN = "GPT-2 small 124M B1 prompt128 new32"
+SHAPE_GEN = "GPT-2 small 124M B1 prompt128 new16"
 
 
 def shape_attn(t):

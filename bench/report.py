@@ -24,7 +24,7 @@ from collections import OrderedDict, defaultdict
 SHAPE_MATMUL = "2048x768 @ 768x3072"
 SHAPE_BMM = "64 x (256x64 @ 64x256)"
 SHAPE_GPT_TRAIN = "L4 H4 d256 ctx128 V256 B16"
-SHAPE_GEN = "GPT-2 small 124M B1 prompt128 new32"
+SHAPE_GEN = "GPT-2 small 124M B1 prompt128 new16"
 ROW_OPS = {  # JMH method -> (workload, shape)
     "softmax": ("softmax", "8192x1024"), "softmaxFwdBwd": ("softmax_fwdbwd", "8192x1024"),
     "layerNorm": ("layernorm", "8192x768"), "layerNormFwdBwd": ("layernorm_fwdbwd", "8192x768"),
@@ -67,7 +67,7 @@ def jmh_rows(path):
         elif cls == "GptTrainBench":
             rows.append(("gpt-train", SHAPE_GPT_TRAIN, threads, system, "tokens/s", 16 * 128 / sec))
         elif cls == "GenerationBench":
-            n = 128 if method == "prefill" else 32
+            n = 128 if method == "prefill" else 16
             rows.append(("gen-" + method, SHAPE_GEN, threads, system, "tokens/s", n / sec))
     return rows
 

@@ -18,8 +18,9 @@ import java.lang.management.ManagementFactory;
  * Counts the bytes allocated by every live thread (HotSpot's per-thread allocation counters,
  * {@code com.sun.management.ThreadMXBean}) across one forward (under noGrad) and one
  * forward + backward, after one untimed warmup call of each. This is allocation volume, not
- * peak residency: it is what JMH's {@code -prof gc} reports as gc.alloc.rate.norm, and an
- * upper bound on what the call holds at once. Prints CSV rows
+ * peak residency (JMH's {@code -prof gc} reports the same kind of figure as gc.alloc.rate.norm):
+ * an upper bound on what the call holds at once, and the traffic the garbage collector must
+ * absorb. Prints CSV rows
  * {@code workload,shape,threads,system,metric,value}, with the size of one float32 T×T score
  * matrix per head and batch (B·H·T·T·4 bytes) for scale.
  */

@@ -27,9 +27,9 @@ import java.util.concurrent.TimeUnit;
  * <ul>
  *   <li>{@code prefill}: one forward pass over a 128-token prompt into an empty cache;
  *       prefill tokens/s = 128 / time;
- *   <li>{@code decode}: 32 steps of one token each after that prefill (done in the iteration's
+ *   <li>{@code decode}: 16 steps of one token each after that prefill (done in the iteration's
  *       setup, not timed), the next token being the argmax of the last logits;
- *       decode tokens/s = 32 / time.
+ *       decode tokens/s = 16 / time.
  * </ul>
  * The model is driven directly ({@code forward(ids, cache, null)}) rather than through
  * {@code Generation.generate}, so that the two phases are timed apart.
@@ -40,7 +40,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx6g"})
 public class GenerationBench {
-    public static final int PROMPT = 128, NEW_TOKENS = 32;
+    public static final int PROMPT = 128, NEW_TOKENS = 16;
 
     /** The model and a prompt; each iteration starts from a fresh cache. */
     public abstract static class Base {
