@@ -2,6 +2,7 @@ package dev.qkv.samples;
 
 import dev.qkv.samples.cli.Args;
 import dev.qkv.samples.cli.CliException;
+import dev.qkv.samples.roadmap.AdversarialSample;
 import dev.qkv.samples.roadmap.GradientDescentSample;
 import dev.qkv.samples.roadmap.LenetResnetSample;
 import dev.qkv.samples.roadmap.LrSchedulesSample;
@@ -24,6 +25,7 @@ public final class Samples {
         s.add(new GradientDescentSample());
         s.add(new LrSchedulesSample());
         s.add(new LenetResnetSample());
+        s.add(new AdversarialSample());
         return s;
     }
 
