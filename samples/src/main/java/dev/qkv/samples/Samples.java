@@ -3,6 +3,7 @@ package dev.qkv.samples;
 import dev.qkv.samples.cli.Args;
 import dev.qkv.samples.cli.CliException;
 import dev.qkv.samples.roadmap.AdversarialSample;
+import dev.qkv.samples.roadmap.ClipSample;
 import dev.qkv.samples.roadmap.GanSample;
 import dev.qkv.samples.roadmap.GradientDescentSample;
 import dev.qkv.samples.roadmap.LenetResnetSample;
@@ -25,6 +26,7 @@ public final class Samples {
         List<Sample> s = new ArrayList<>();
         s.add(new GradientDescentSample());
         s.add(new LrSchedulesSample());
+        s.add(new ClipSample());
         s.add(new LenetResnetSample());
         s.add(new GanSample());
         s.add(new AdversarialSample());
