@@ -2,9 +2,13 @@ package dev.qkv.samples;
 
 import dev.qkv.samples.cli.Args;
 import dev.qkv.samples.cli.CliException;
+import dev.qkv.samples.roadmap.AdversarialSample;
 import dev.qkv.samples.roadmap.AttentionSample;
+import dev.qkv.samples.roadmap.ClipSample;
 import dev.qkv.samples.roadmap.DataPrepSample;
+import dev.qkv.samples.roadmap.GanSample;
 import dev.qkv.samples.roadmap.GradientDescentSample;
+import dev.qkv.samples.roadmap.LenetResnetSample;
 import dev.qkv.samples.roadmap.LrSchedulesSample;
 import dev.qkv.samples.roadmap.MatmulSample;
 import dev.qkv.samples.roadmap.OptimizersSample;
@@ -33,6 +37,10 @@ public final class Samples {
         s.add(new LrSchedulesSample());
         s.add(new AttentionSample());
         s.add(new TransformerBlockSample());
+        s.add(new ClipSample());
+        s.add(new LenetResnetSample());
+        s.add(new GanSample());
+        s.add(new AdversarialSample());
         s.add(new DataPrepSample());
         return s;
     }

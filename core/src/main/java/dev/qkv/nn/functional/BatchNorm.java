@@ -38,44 +38,47 @@ public final class BatchNorm {
     public static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
                                    boolean training, double momentum, double eps) {
         check(x, runningMean, runningVar, weight, bias);
-        int c = x.size(1);
-        int[] dims = new int[x.dim() - 1];                  // every dim but the channels: 0, 2, 3, ...
-        int[] perChannel = new int[x.dim()];                // [1, C, 1, ...]: broadcasts along those dims
-        Arrays.fill(perChannel, 1);
-        perChannel[1] = c;
-        for (int d = 0, j = 0; d < x.dim(); d++) {
-            if (d != 1) {
-                dims[j++] = d;
-            }
-        }
-        Tensor mean;
-        Tensor variance;
+        int[] shape = x.shape();
+        int c = shape[1];
+        // Work on [N, C, S] with S the product of the trailing dims: per-channel statistics are then
+        // a sum along contiguous rows (dim 2) followed by a small sum over the batch (dim 0).
+        Tensor x3 = x.reshape(shape[0], c, -1);                                  // [N, C, S]
+        Tensor runMean;                                                         // eval: the mean to subtract, [1, C, 1]
+        Tensor rstd;                                                            // 1/√(var + eps), [1, C, 1]
         if (training || runningMean == null) {
             int n = x.numel() / Math.max(c, 1);
             if (training && n <= 1) {
                 throw new IllegalArgumentException("batchNorm: expected more than 1 value per channel when training, "
-                        + "got input of shape " + Arrays.toString(x.shape()));
+                        + "got input of shape " + Arrays.toString(shape));
             }
-            mean = x.mean(dims, true);                                 // [1, C, 1, ...]
-            variance = x.var(dims, true, 0);                             // biased, as the normalization uses
+            Tensor mean = x3.mean(2, true).mean(0, true);                          // [1, C, 1]
+            Tensor centered = x3.sub(mean);                                        // [N, C, S]
+            Tensor variance = centered.square().mean(2, true).mean(0, true);       // [1, C, 1], biased
             if (training && runningMean != null) {
                 try (var s = Autograd.noGrad()) {
                     runningMean.mul_(1 - momentum).add_(mean.detach().reshape(c).mul(momentum));
                     runningVar.mul_(1 - momentum).add_(variance.detach().reshape(c).mul(momentum * n / (n - 1.0)));
                 }
             }
+            x3 = centered;
+            runMean = null;                                                    // x3 is centered already
+            rstd = variance.add(eps).rsqrt();
         } else {
-            mean = runningMean.view(perChannel);
-            variance = runningVar.view(perChannel);
+            runMean = runningMean.view(1, c, 1);
+            rstd = runningVar.view(1, c, 1).add(eps).rsqrt();
         }
-        Tensor y = x.sub(mean).mul(variance.add(eps).rsqrt());
-        if (weight != null) {
-            y = y.mul(weight.view(perChannel));
-        }
+        // Fold the per-channel factors together first ([1, C, 1] is cheap), so the full-size
+        // tensor sees only one multiply and one add.
+        Tensor scale = weight == null ? rstd : rstd.mul(weight.view(1, c, 1));
+        Tensor offset = runMean == null ? null : runMean.neg().mul(scale);       // (x − m)·s = x·s − m·s
         if (bias != null) {
-            y = y.add(bias.view(perChannel));
+            offset = offset == null ? bias.view(1, c, 1) : offset.add(bias.view(1, c, 1));
         }
-        return y;
+        Tensor y = x3.mul(scale);                                                  // [N, C, S]
+        if (offset != null) {
+            y = y.add(offset);
+        }
+        return y.reshape(shape);
     }
 
     private static void check(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias) {

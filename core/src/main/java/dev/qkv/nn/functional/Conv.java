@@ -110,15 +110,17 @@ public final class Conv {
         int oc = weight.size(0);
         int cg = weight.size(1);                  // input channels per group, C/G
         Geometry g = Geometry.of("conv2d", x.shape(), weight.size(2), weight.size(3), stride, padding, dilation);
-        Tensor cols = im2col("conv2d", x, g, 0);                              // [C·KH·KW, N·OH·OW]
+        Tensor cols = im2col("conv2d", x, g, 0, CONV_ORDER)                   // [C, KH, KW, N, OH, OW]
+                .view(g.c() * g.k(), g.n() * g.l());                           // [C·KH·KW, N·OH·OW]
         // Rows of cols are ordered (c, kh, kw), so group gi owns a contiguous block of C/G·KH·KW rows.
         Tensor w = weight.reshape(groups, oc / groups, cg * g.k());          // [G, OC/G, C/G·KH·KW]
-        Tensor y = w.matmul(cols.view(groups, cg * g.k(), g.n() * g.l()));  // [G, OC/G, N·OH·OW]
-        y = y.view(oc, g.n(), g.oh(), g.ow()).permute(1, 0, 2, 3);           // [N, OC, OH, OW]
+        Tensor y = w.matmul(cols.view(groups, cg * g.k(), g.n() * g.l()))   // [G, OC/G, N·OH·OW]
+                .view(oc, g.n() * g.l());                                      // [OC, N·OH·OW]
         if (bias != null) {
-            y = y.add(bias.view(1, oc, 1, 1));
+            // Added before the permute below, so its gradient is a sum along contiguous rows.
+            y = y.add(bias.view(oc, 1));
         }
-        return y.contiguous();
+        return y.view(oc, g.n(), g.oh(), g.ow()).permute(1, 0, 2, 3).contiguous();   // [N, OC, OH, OW]
     }
 
     /** Stride, padding and dilation the same along height and width; one group. */
@@ -167,15 +169,22 @@ public final class Conv {
         }
         int[] k = pair("unfold", "kernel", kernel);
         Geometry g = Geometry.of("unfold", x.shape(), k[0], k[1], stride, padding, dilation);
-        return im2col("unfold", x, g, 0)                                     // [C·KH·KW, N·OH·OW]
+        return im2col("unfold", x, g, 0, CONV_ORDER)                          // [C, KH, KW, N, OH, OW]
                 .view(g.c() * g.k(), g.n(), g.l()).permute(1, 0, 2);           // [N, C·KH·KW, OH·OW] (a view)
     }
 
+    /** The dims of im2col's patch tensor: channel, kernel row, kernel column, image, output row, output column. */
+    static final int C = 0, KH = 1, KW = 2, N = 3, OH = 4, OW = 5;
+    /** [C, KH, KW, N, OH, OW]: a patch's values down each column of the convolution's matrix. */
+    static final int[] CONV_ORDER = {C, KH, KW, N, OH, OW};
+
     /**
-     * [C·KH·KW, N·OH·OW]: row (c, a, b), column (n, i, j) holds xpad[n, c, i·SH + a·DH, j·SW + b·DW],
-     * where xpad is x padded with {@code padValue} (0 for convolution, −∞ for max pooling).
+     * Every patch of x, copied into a fresh contiguous tensor: element (c, a, b, n, i, j) holds
+     * xpad[n, c, i·SH + a·DH, j·SW + b·DW], where xpad is x padded with {@code padValue} (0 for
+     * convolution, −∞ for max pooling). {@code order} permutes these six dims (e.g.
+     * {@link #CONV_ORDER}), so a caller gets the layout its next op reads fastest.
      */
-    static Tensor im2col(String op, Tensor x, Geometry g, double padValue) {
+    static Tensor im2col(String op, Tensor x, Geometry g, double padValue, int... order) {
         if (!x.dtype().isFloating()) {
             throw new IllegalArgumentException(op + ": expects a floating input, got " + x.dtype());
         }
@@ -194,19 +203,21 @@ public final class Conv {
         Layout patches = new Layout(new int[] {g.c(), g.kh(), g.kw(), g.n(), g.oh(), g.ow()},
                 new int[] {s.stride(1), g.dh() * s.stride(2), g.dw() * s.stride(3), s.stride(0),
                     g.sh() * s.stride(2), g.sw() * s.stride(3)}, s.offset());
-        Tensor cols = Tensor.fromStorage(src.storage(), patches).contiguousCopy()
-                .view(g.c() * g.k(), g.n() * g.l());                           // [C·KH·KW, N·OH·OW]
-        return Autograd.record("im2col", cols, gc -> new Tensor[] {col2im(gc, g)}, x);
+        Tensor cols = Tensor.fromStorage(src.storage(), patches).permute(order).contiguousCopy();   // the one copy
+        int[] inverse = new int[order.length];
+        for (int i = 0; i < order.length; i++) {
+            inverse[order[i]] = i;
+        }
+        return Autograd.record("im2col", cols, gc -> new Tensor[] {col2im(gc.permute(inverse), g)}, x);
     }
 
-    /** The backward of im2col: [C·KH·KW, N·OH·OW] gradients summed back into x's shape [N, C, H, W]. */
-    private static Tensor col2im(Tensor gcols, Geometry g) {
-        Tensor gc = gcols.reshape(g.c(), g.kh(), g.kw(), g.n(), g.oh(), g.ow());
-        Tensor gpad = Tensor.zeros(gcols.dtype(), gcols.device(), g.n(), g.c(), g.h() + 2 * g.ph(), g.w() + 2 * g.pw());
+    /** The backward of im2col: gradients [C, KH, KW, N, OH, OW] summed back into x's shape [N, C, H, W]. */
+    private static Tensor col2im(Tensor gc, Geometry g) {
+        Tensor gpad = Tensor.zeros(gc.dtype(), gc.device(), g.n(), g.c(), g.h() + 2 * g.ph(), g.w() + 2 * g.pw());
         for (int a = 0; a < g.kh(); a++) {
             for (int b = 0; b < g.kw(); b++) {
                 // in the forward pass this was: cols[c, a, b, n, i, j] = xpad[n, c, i·SH + a·DH, j·SW + b·DW]
-                // so now: xpad.grad[n, c, a·DH + i·SH, b·DW + j·SW] += gcols[c, a, b, n, i, j] for all i, j,
+                // so now: xpad.grad[n, c, a·DH + i·SH, b·DW + j·SW] += gc[c, a, b, n, i, j] for all i, j,
                 // a strided slice of xpad.grad; overlapping patches (stride < kernel) add up.
                 Tensor hit = gpad.slice(2, a * g.dh(), a * g.dh() + (g.oh() - 1) * g.sh() + 1, g.sh())
                         .slice(3, b * g.dw(), b * g.dw() + (g.ow() - 1) * g.sw() + 1, g.sw());      // [N, C, OH, OW]

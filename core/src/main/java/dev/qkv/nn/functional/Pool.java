@@ -7,8 +7,8 @@ import java.util.Arrays;
 /**
  * 2-D max and average pooling, like {@code torch.nn.functional.max_pool2d} / {@code avg_pool2d}:
  * each channel on its own, every output pixel the max (or mean) of the window under it. Built
- * on {@link Conv}'s im2col: the windows become columns, and the pooling is a reduction down
- * each column, so the gradient comes from the autograd (through gather or mean, then col2im).
+ * on {@link Conv}'s im2col: every window becomes a row, and the pooling is a reduction along
+ * each row, so the gradient comes from the autograd (through gather or mean, then col2im).
  * Not here: ceil_mode, divisor_override, returned indices.
  */
 public final class Pool {
@@ -31,13 +31,11 @@ public final class Pool {
             return maxPool2d(x.unsqueeze(0), kernel, stride, padding, dilation).squeeze(0);
         }
         Conv.Geometry g = geometry("maxPool2d", x, kernel, stride, padding, dilation);
-        // Pool every channel alike: [N·C, 1, H, W], so each column is one window of one channel.
-        Tensor cols = Conv.im2col("maxPool2d", x.reshape(g.n() * g.c(), 1, g.h(), g.w()),
-                windows(g), Double.NEGATIVE_INFINITY);                           // [KH·KW, N·C·OH·OW]
+        Tensor rows = windows("maxPool2d", x, g, Double.NEGATIVE_INFINITY);      // [N·C·OH·OW, KH·KW]
         // max via argmax + gather rather than max(dim): max shares the gradient among tied
         // values (common after a ReLU: a window of zeros), while PyTorch gives it to the first.
-        Tensor first = cols.argmax(0, true);                                     // [1, N·C·OH·OW]
-        return cols.gather(0, first).view(g.n(), g.c(), g.oh(), g.ow());        // [N, C, OH, OW]
+        Tensor first = rows.argmax(1, true);                                     // [N·C·OH·OW, 1]
+        return rows.gather(1, first).view(g.n(), g.c(), g.oh(), g.ow());        // [N, C, OH, OW]
     }
 
     /** Kernel k, stride k, no padding: the classic 2x2 downsampling with k = 2. */
@@ -55,11 +53,11 @@ public final class Pool {
             return avgPool2d(x.unsqueeze(0), kernel, stride, padding, countIncludePad).squeeze(0);
         }
         Conv.Geometry g = geometry("avgPool2d", x, kernel, stride, padding, new int[] {1});
-        Tensor cols = Conv.im2col("avgPool2d", x.reshape(g.n() * g.c(), 1, g.h(), g.w()), windows(g), 0);
+        Tensor rows = windows("avgPool2d", x, g, 0);                            // [N·C·OH·OW, KH·KW]
         if (countIncludePad || g.ph() == 0 && g.pw() == 0) {
-            return cols.mean(0).view(g.n(), g.c(), g.oh(), g.ow());
+            return rows.mean(1).view(g.n(), g.c(), g.oh(), g.ow());
         }
-        Tensor sums = cols.sum(0).view(g.n() * g.c(), g.l());                  // [N·C, OH·OW]
+        Tensor sums = rows.sum(1).view(g.n() * g.c(), g.l());                  // [N·C, OH·OW]
         return sums.div(insideCounts(g).to(x.dtype()).to(x.device())).view(g.n(), g.c(), g.oh(), g.ow());
     }
 
@@ -98,9 +96,15 @@ public final class Pool {
         return Conv.Geometry.of(op, x.shape(), k[0], k[1], stride, padding, dilation);
     }
 
-    /** The same windows over [N·C, 1, H, W]. */
-    private static Conv.Geometry windows(Conv.Geometry g) {
-        return new Conv.Geometry(g.n() * g.c(), 1, g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(),
-                g.dh(), g.dw(), g.oh(), g.ow());
+    /**
+     * Every window as a row, [N·C·OH·OW, KH·KW]: each channel is pooled alike, so x is seen as
+     * N·C images of one channel, and the taps of a window sit together for a fast reduction.
+     */
+    private static Tensor windows(String op, Tensor x, Conv.Geometry g, double padValue) {
+        Conv.Geometry one = new Conv.Geometry(g.n() * g.c(), 1, g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(), g.ph(),
+                g.pw(), g.dh(), g.dw(), g.oh(), g.ow());
+        return Conv.im2col(op, x.reshape(g.n() * g.c(), 1, g.h(), g.w()), one, padValue,
+                        Conv.C, Conv.N, Conv.OH, Conv.OW, Conv.KH, Conv.KW)   // [1, N·C, OH, OW, KH, KW]
+                .view(g.n() * g.c() * g.l(), g.k());
     }
 }
