@@ -216,7 +216,9 @@ def svg_plot(rows, path):
     width = len(panels) * (pw + ml + mr)
     height = ph + mt + mb + 30
     ymax = max([v for t in data for s in data[t] for v in data[t][s].values()] + [peak.get(t, 0) for t in panels])
-    ymax = max(10.0, math.ceil(ymax / 10.0) * 10.0)
+    step = next(m * 10 ** e for e in range(0, 6) for m in (1, 2, 5) if m * 10 ** e * 6 >= ymax)
+    ticks = int(math.ceil(ymax / step))
+    ymax = step * ticks                                                 # round ticks: 0, 50, 100, ...
     colours = {"qkv": "#d62728", "qkv-reference": "#ff9896", "numpy": "#1f77b4", "torch": "#2ca02c"}
     ns = sorted({n for t in data for s in data[t] for n in data[t][s]})
     lx = [math.log2(n) for n in ns]
@@ -230,8 +232,8 @@ def svg_plot(rows, path):
         Y = lambda v: y0 + ph - v / ymax * ph
         out.append(f'<text x="{x0 + pw / 2}" y="{y0 - 15}" text-anchor="middle" font-size="14">'
                    f'sgemm float32, {t} thread{"s" if t > 1 else ""}</text>')
-        for k in range(6):                                              # y grid
-            v = ymax * k / 5
+        for k in range(ticks + 1):                                      # y grid
+            v = step * k
             out.append(f'<line x1="{x0}" y1="{Y(v):.1f}" x2="{x0 + pw}" y2="{Y(v):.1f}" stroke="#ddd"/>')
             out.append(f'<text x="{x0 - 6}" y="{Y(v) + 4:.1f}" text-anchor="end">{v:.0f}</text>')
         for n in ns:                                                    # x ticks

@@ -15,14 +15,13 @@ import java.lang.management.ManagementFactory;
  *       dev.qkv.bench.AttentionMemory [T] [B] [H] [D] [threads]     (defaults 4096 1 8 64 1)
  * </pre>
  *
- * Counts the bytes allocated by every live thread (HotSpot's per-thread allocation counters,
- * {@code com.sun.management.ThreadMXBean}) across one forward (under noGrad) and one
- * forward + backward, after one untimed warmup call of each. This is allocation volume, not
- * peak residency (JMH's {@code -prof gc} reports the same kind of figure as gc.alloc.rate.norm):
- * an upper bound on what the call holds at once, and the traffic the garbage collector must
- * absorb. Prints CSV rows
- * {@code workload,shape,threads,system,metric,value}, with the size of one float32 T×T score
- * matrix per head and batch (B·H·T·T·4 bytes) for scale.
+ * Counts the bytes allocated by all threads (HotSpot's counter,
+ * {@code com.sun.management.ThreadMXBean.getTotalThreadAllocatedBytes}) across one forward
+ * (under noGrad) and one forward + backward, after one untimed warmup call of each. This is
+ * allocation volume, not peak residency (JMH's {@code -prof gc} reports the same kind of figure
+ * as gc.alloc.rate.norm): an upper bound on what the call holds at once, and the traffic the
+ * garbage collector must absorb. Prints CSV rows {@code workload,shape,threads,system,metric,value},
+ * with the size of one float32 score matrix, B·H·T·T·4 bytes, for scale.
  */
 public final class AttentionMemory {
     private AttentionMemory() {
@@ -63,26 +62,14 @@ public final class AttentionMemory {
     }
 
     /**
-     * Heap bytes that all threads allocate while {@code body} runs: per thread, the counter's
-     * growth; a thread started meanwhile (a pool worker) counts whole.
+     * Heap bytes that all threads allocate while {@code body} runs, from the JVM-wide counter,
+     * which keeps the bytes of threads that ended meanwhile (the pool retires idle workers;
+     * summing live threads' counters would lose theirs).
      */
     static long allocated(Runnable body) {
         var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        java.util.Map<Long, Long> before = new java.util.HashMap<>();
-        long[] ids = mx.getAllThreadIds();
-        long[] bytes = mx.getThreadAllocatedBytes(ids);
-        for (int i = 0; i < ids.length; i++) {
-            before.put(ids[i], bytes[i]);
-        }
+        long before = mx.getTotalThreadAllocatedBytes();
         body.run();
-        ids = mx.getAllThreadIds();
-        bytes = mx.getThreadAllocatedBytes(ids);
-        long total = 0;
-        for (int i = 0; i < ids.length; i++) {
-            if (bytes[i] >= 0) {                             // -1: the thread ended meanwhile
-                total += bytes[i] - Math.max(0, before.getOrDefault(ids[i], 0L));
-            }
-        }
-        return total;
+        return mx.getTotalThreadAllocatedBytes() - before;
     }
 }
