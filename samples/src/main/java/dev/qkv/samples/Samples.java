@@ -2,6 +2,7 @@ package dev.qkv.samples;
 
 import dev.qkv.samples.cli.Args;
 import dev.qkv.samples.cli.CliException;
+import dev.qkv.samples.roadmap.GptSample;
 import dev.qkv.samples.roadmap.GradientDescentSample;
 import dev.qkv.samples.roadmap.LrSchedulesSample;
 
@@ -22,6 +23,7 @@ public final class Samples {
         List<Sample> s = new ArrayList<>();
         s.add(new GradientDescentSample());
         s.add(new LrSchedulesSample());
+        s.add(new GptSample());
         return s;
     }
 

@@ -1,0 +1,59 @@
+package dev.qkv.samples;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The --smoke runs of the GPT-family and model-compression samples must reach their learned
+ * results, not just finish. Bounds leave room for other seeds and machines; the comments give
+ * what a run printed.
+ */
+class GptFamilySmokeTest {
+    @TempDir
+    Path tmp;
+
+    Map<String, Double> smoke(String name, String... extra) throws Exception {
+        String[] args = new String[4 + extra.length];
+        args[0] = name;
+        args[1] = "--smoke";
+        args[2] = "--out";
+        args[3] = tmp.resolve(name).toString();
+        System.arraycopy(extra, 0, args, 4, extra.length);
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        Map<String, Double> r = Samples.command(args, new PrintStream(buf, true, StandardCharsets.UTF_8));
+        String out = buf.toString(StandardCharsets.UTF_8);
+        assertTrue(out.contains("== results:"), out);
+        return r;
+    }
+
+    static void above(Map<String, Double> r, String key, double bound) {
+        assertTrue(r.get(key) > bound, key + " = " + r.get(key) + ", expected above " + bound);
+    }
+
+    static void below(Map<String, Double> r, String key, double bound) {
+        assertTrue(r.get(key) < bound, key + " = " + r.get(key) + ", expected below " + bound);
+    }
+
+    @Test
+    void gptLearnsTextAndReadsTheTaskFromItsPrompt() throws Exception {
+        Map<String, Double> r = smoke("gpt");
+        below(r, "train_loss", 3.4);                 // 3.04; a uniform guess over 58 characters is 4.06
+        below(r, "val_loss", 3.5);
+        // Upper or lower case is only given by the examples: a guess without them, right with one.
+        below(r, "fewshot_acc_0shot", 0.8);          // 0.51
+        above(r, "fewshot_acc_1shot", 0.9);          // 1.00
+        above(r, "fewshot_acc_2shot", 0.9);          // 1.00
+        assertTrue(Files.isRegularFile(tmp.resolve("gpt/gpt-loss.svg")));
+        assertTrue(Files.isRegularFile(tmp.resolve("gpt/model/model.safetensors")));
+    }
+}
