@@ -4,6 +4,7 @@ import dev.qkv.samples.cli.Args;
 import dev.qkv.samples.cli.CliException;
 import dev.qkv.samples.roadmap.GptSample;
 import dev.qkv.samples.roadmap.GradientDescentSample;
+import dev.qkv.samples.roadmap.LoraSample;
 import dev.qkv.samples.roadmap.LrSchedulesSample;
 
 import java.io.PrintStream;
@@ -24,6 +25,7 @@ public final class Samples {
         s.add(new GradientDescentSample());
         s.add(new LrSchedulesSample());
         s.add(new GptSample());
+        s.add(new LoraSample());
         return s;
     }
 

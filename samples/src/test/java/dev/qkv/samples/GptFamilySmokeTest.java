@@ -56,4 +56,13 @@ class GptFamilySmokeTest {
         assertTrue(Files.isRegularFile(tmp.resolve("gpt/gpt-loss.svg")));
         assertTrue(Files.isRegularFile(tmp.resolve("gpt/model/model.safetensors")));
     }
+
+    @Test
+    void loraAdaptersLearnTextBAndMergeExactly() throws Exception {
+        Map<String, Double> r = smoke("lora");
+        below(r, "trainable_fraction", 0.1);                          // 0.028
+        below(r, "loss_B_after", 0.9 * r.get("loss_B_before"));       // 2.44 -> 2.00
+        assertEquals(r.get("base_loss_A"), r.get("base_loss_A_after"), 0.0, "frozen base weights must not change");
+        below(r, "merge_max_abs_diff", 1e-3);                         // 1.7e-6: float32 rounding only
+    }
 }
