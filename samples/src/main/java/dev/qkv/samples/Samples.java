@@ -6,6 +6,7 @@ import dev.qkv.samples.roadmap.GptSample;
 import dev.qkv.samples.roadmap.GradientDescentSample;
 import dev.qkv.samples.roadmap.LoraSample;
 import dev.qkv.samples.roadmap.LrSchedulesSample;
+import dev.qkv.samples.roadmap.QuantizationSample;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -26,6 +27,7 @@ public final class Samples {
         s.add(new LrSchedulesSample());
         s.add(new GptSample());
         s.add(new LoraSample());
+        s.add(new QuantizationSample());
         return s;
     }
 

@@ -65,4 +65,16 @@ class GptFamilySmokeTest {
         assertEquals(r.get("base_loss_A"), r.get("base_loss_A_after"), 0.0, "frozen base weights must not change");
         below(r, "merge_max_abs_diff", 1e-3);                         // 1.7e-6: float32 rounding only
     }
+
+    @Test
+    void quantizationKeepsPerplexityAndShrinksWeights() throws Exception {
+        Map<String, Double> r = smoke("quantization");
+        assertEquals(1.0, r.get("ppl_ratio_INT8_per_channel"), 0.03);
+        assertEquals(1.0, r.get("ppl_ratio_FP16"), 0.01);
+        assertEquals(1.0, r.get("ppl_ratio_BF16"), 0.01);
+        above(r, "memory_ratio_INT8_per_channel", 3.5);           // 3.65: per-row scales cost a little
+        assertEquals(2.0, r.get("memory_ratio_FP16"), 1e-9);
+        assertEquals(2.0, r.get("memory_ratio_BF16"), 1e-9);
+        below(r, "int8_kernel_max_diff", 1e-4);
+    }
 }
