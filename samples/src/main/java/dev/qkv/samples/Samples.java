@@ -2,6 +2,7 @@ package dev.qkv.samples;
 
 import dev.qkv.samples.cli.Args;
 import dev.qkv.samples.cli.CliException;
+import dev.qkv.samples.roadmap.DistillationPruningSample;
 import dev.qkv.samples.roadmap.GptSample;
 import dev.qkv.samples.roadmap.GradientDescentSample;
 import dev.qkv.samples.roadmap.LoraSample;
@@ -28,6 +29,7 @@ public final class Samples {
         s.add(new GptSample());
         s.add(new LoraSample());
         s.add(new QuantizationSample());
+        s.add(new DistillationPruningSample());
         return s;
     }
 

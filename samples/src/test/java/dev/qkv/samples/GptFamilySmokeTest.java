@@ -77,4 +77,14 @@ class GptFamilySmokeTest {
         assertEquals(2.0, r.get("memory_ratio_BF16"), 1e-9);
         below(r, "int8_kernel_max_diff", 1e-4);
     }
+
+    @Test
+    void distilledStudentLearnsAndHalfThePrunedTeacherStillWorks() throws Exception {
+        Map<String, Double> r = smoke("distillation-pruning");
+        above(r, "teacher_acc", 0.9);                // 0.957
+        above(r, "student_distilled_acc", 0.8);      // 0.884 (hard labels only: 0.875)
+        assertEquals(r.get("acc_sparsity_00"), r.get("acc_sparsity_50"), 0.04);   // 0.957 vs 0.937
+        above(r, "acc_sparsity_50_retrained", r.get("teacher_acc") - 0.03);
+        assertTrue(Files.isRegularFile(tmp.resolve("distillation-pruning/pruning-sparsity-accuracy.svg")));
+    }
 }
