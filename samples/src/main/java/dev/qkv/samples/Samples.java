@@ -8,6 +8,7 @@ import dev.qkv.samples.roadmap.GradientDescentSample;
 import dev.qkv.samples.roadmap.LoraSample;
 import dev.qkv.samples.roadmap.LrSchedulesSample;
 import dev.qkv.samples.roadmap.QuantizationSample;
+import dev.qkv.samples.roadmap.RetrievalSample;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -30,6 +31,7 @@ public final class Samples {
         s.add(new LoraSample());
         s.add(new QuantizationSample());
         s.add(new DistillationPruningSample());
+        s.add(new RetrievalSample());
         return s;
     }
 
