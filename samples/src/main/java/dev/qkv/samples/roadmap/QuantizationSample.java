@@ -263,7 +263,13 @@ public final class QuantizationSample implements Sample {
         GPT model = (GPT) mt[0];
         CharTokenizer tok = (CharTokenizer) mt[1];
         model.eval();
-        int[] ids = tok.encode(text);
+        int[] ids;
+        try {
+            ids = tok.encode(text);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("the text does not fit the model's vocabulary (pass the --data it was trained on): "
+                    + e.getMessage());
+        }
         int[] heldOut = Arrays.copyOfRange(ids, (int) (ids.length * 0.9), ids.length);
         int t = model.config.blockSize();
 
