@@ -66,8 +66,18 @@ public final class Main {
         }
     }
 
-    /** The demo is train-gpt on the bundled sonnets with the defaults; its options pass through. */
+    /**
+     * The demo is train-gpt on the bundled sonnets, sized to take about two minutes on two cores
+     * (500 steps, output in runs/demo); options given on the command line override these.
+     */
     private static String[] withDefaults(String[] rest) {
-        return rest;
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(rest));
+        if (!args.contains("--steps")) {
+            args.addAll(java.util.List.of("--steps", "500"));
+        }
+        if (!args.contains("--out")) {
+            args.addAll(java.util.List.of("--out", "runs/demo"));
+        }
+        return args.toArray(new String[0]);
     }
 }

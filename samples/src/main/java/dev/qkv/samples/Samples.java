@@ -2,10 +2,25 @@ package dev.qkv.samples;
 
 import dev.qkv.samples.cli.Args;
 import dev.qkv.samples.cli.CliException;
+import dev.qkv.samples.roadmap.AdversarialSample;
+import dev.qkv.samples.roadmap.AttentionSample;
 import dev.qkv.samples.roadmap.BertSample;
+import dev.qkv.samples.roadmap.ClipSample;
+import dev.qkv.samples.roadmap.DataPrepSample;
+import dev.qkv.samples.roadmap.DistillationPruningSample;
+import dev.qkv.samples.roadmap.GanSample;
+import dev.qkv.samples.roadmap.GptSample;
 import dev.qkv.samples.roadmap.GradientDescentSample;
+import dev.qkv.samples.roadmap.LenetResnetSample;
+import dev.qkv.samples.roadmap.LoraSample;
 import dev.qkv.samples.roadmap.LrSchedulesSample;
+import dev.qkv.samples.roadmap.MatmulSample;
+import dev.qkv.samples.roadmap.OptimizersSample;
+import dev.qkv.samples.roadmap.ProbabilitySample;
+import dev.qkv.samples.roadmap.QuantizationSample;
 import dev.qkv.samples.roadmap.QuestionAnsweringSample;
+import dev.qkv.samples.roadmap.RetrievalSample;
+import dev.qkv.samples.roadmap.TransformerBlockSample;
 import dev.qkv.samples.roadmap.TranslationSample;
 
 import java.io.PrintStream;
@@ -23,11 +38,26 @@ public final class Samples {
     /** Every sample, in the order of the learning roadmap. */
     public static List<Sample> all() {
         List<Sample> s = new ArrayList<>();
+        s.add(new MatmulSample());
+        s.add(new ProbabilitySample());
         s.add(new GradientDescentSample());
+        s.add(new OptimizersSample());
         s.add(new LrSchedulesSample());
+        s.add(new AttentionSample());
+        s.add(new TransformerBlockSample());
+        s.add(new GptSample());
         s.add(new BertSample());
         s.add(new TranslationSample());
         s.add(new QuestionAnsweringSample());
+        s.add(new LoraSample());
+        s.add(new QuantizationSample());
+        s.add(new DistillationPruningSample());
+        s.add(new ClipSample());
+        s.add(new LenetResnetSample());
+        s.add(new GanSample());
+        s.add(new RetrievalSample());
+        s.add(new AdversarialSample());
+        s.add(new DataPrepSample());
         return s;
     }
 

@@ -54,7 +54,10 @@ public final class Parallel {
      */
     public static void forRange(int n, int grain, RangeBody body) {
         int chunks = Math.min(threads, Math.max(1, n / Math.max(grain, 1)));
-        if (chunks <= 1 || ForkJoinTask.inForkJoinPool()) {
+        // Inside one of our own workers (a kernel calling a kernel), run inline: the pool is busy.
+        // Other pools' threads (e.g. a parallel stream's) may still use ours.
+        if (chunks <= 1 || (Thread.currentThread() instanceof java.util.concurrent.ForkJoinWorkerThread w
+                && w.getPool() == pool)) {
             body.run(0, n);
             return;
         }

@@ -1,19 +1,23 @@
 package dev.qkv.backend.cpu;
 
 import dev.qkv.backend.BinaryOp;
-import dev.qkv.backend.ReduceOp;
 import dev.qkv.backend.UnaryOp;
 import dev.qkv.tensor.Layout;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * float32 elementwise and reduction kernels with the Vector API. Each loop works on the rows of
- * a {@link StridedLoop}: where the row is contiguous (stride 1, or 0 for a broadcast operand) it
- * runs SIMD lanes and finishes with a scalar tail; other strides take a plain scalar loop. Work
- * is split across the CPU pool in contiguous pieces. {@link ReferenceKernels} is the definition
- * these must match.
+ * float32 elementwise kernels (fill, copy, unary, binary, where) with the Vector API. Each loop
+ * works on the rows of a {@link StridedLoop}: where the row is contiguous (stride 1, or 0 for a
+ * broadcast operand) it runs SIMD lanes and finishes with a scalar tail; other strides take a
+ * plain scalar loop. Work is split across the CPU pool in pieces of fixed size, so every element
+ * is computed the same way whatever the thread count. {@link ReferenceKernels} is the definition
+ * these must match; the unary ops' SIMD forms are in {@link VectorUnary}, reductions in
+ * {@link VectorReduce}.
  */
 final class VectorKernels {
     private VectorKernels() {
@@ -77,37 +81,11 @@ final class VectorKernels {
         });
     }
 
-    /** The SIMD form of a unary op, or null when it has none (then the scalar definition runs). */
-    static FloatVector apply(UnaryOp op, FloatVector v) {
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        return switch (op) {
-            case NEG -> v.neg();
-            case ABS -> v.abs();
-            case EXP -> v.lanewise(VectorOperators.EXP);
-            case LOG -> v.lanewise(VectorOperators.LOG);
-            case SQRT -> v.sqrt();
-            case RSQRT -> one.div(v.sqrt());
-            case RECIPROCAL -> one.div(v);
-            case SIN -> v.lanewise(VectorOperators.SIN);
-            case COS -> v.lanewise(VectorOperators.COS);
-            case TANH -> v.lanewise(VectorOperators.TANH);
-            case SIGMOID -> one.div(one.add(v.neg().lanewise(VectorOperators.EXP)));
-            case RELU -> v.max(0f);
-            case SILU -> v.div(one.add(v.neg().lanewise(VectorOperators.EXP)));
-            case GELU_TANH -> {
-                FloatVector inner = v.mul(v).mul(0.044715f).add(1f).mul(v).mul((float) Math.sqrt(2.0 / Math.PI));
-                yield v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f));
-            }
-            case SOFTPLUS -> v.max(0f).add(v.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P));
-            default -> null;
-        };
-    }
-
     static void unary(UnaryOp op, CpuStorage.F32 x, Layout xl, CpuStorage.F32 out, Layout ol) {
         StridedLoop it = new StridedLoop(xl, ol);
         float[] xs = x.data;
         float[] os = out.data;
-        boolean simd = apply(op, FloatVector.zero(S)) != null;
+        boolean simd = VectorUnary.has(op);
         forPieces(it, (row, start, end) -> {
             int xi = it.rowStart(0, row);
             int oi = it.rowStart(1, row);
@@ -115,9 +93,7 @@ final class VectorKernels {
             int so = it.innerStride[1];
             int j = start;
             if (simd && sx == 1 && so == 1) {
-                for (; j <= end - S.length(); j += S.length()) {
-                    apply(op, FloatVector.fromArray(S, xs, xi + j)).intoArray(os, oi + j);
-                }
+                j = VectorUnary.run(op, xs, xi, os, oi, j, end);
             }
             for (; j < end; j++) {                          // scalar tail (and strided rows)
                 os[oi + j * so] = (float) op.apply(xs[xi + j * sx]);
@@ -125,16 +101,40 @@ final class VectorKernels {
         });
     }
 
-    private static FloatVector apply(BinaryOp op, FloatVector a, FloatVector b) {
-        return switch (op) {
-            case ADD -> a.add(b);
-            case SUB -> a.sub(b);
-            case MUL -> a.mul(b);
-            case DIV -> a.div(b);
-            case MAX -> a.max(b);
-            case MIN -> a.min(b);
-            default -> null;
-        };
+    /**
+     * Whether {@link #binaryRun} has a SIMD loop. Not for comparisons, which write BOOL (reference
+     * path), nor POW: on AVX2 the Vector API has no vector pow and falls back to Math.pow lane by
+     * lane, allocating as it goes, which is slower than the scalar loop.
+     */
+    private static boolean hasSimd(BinaryOp op) {
+        return !op.isComparison() && op != BinaryOp.POW;
+    }
+
+    /**
+     * o[oi + j] = op(a[ai + j·sa], b[bi + j·sb]) for whole vectors, sa and sb each 1 or 0 (a
+     * broadcast value); returns the first j not done. The switch sits inside the loop rather than
+     * in a helper that returns a vector, so the vectors never leave this compiled loop (see
+     * {@link VectorUnary}); the JIT hoists the loop-invariant switch.
+     */
+    private static int binaryRun(BinaryOp op, float[] as, int ai, int sa, float[] bs, int bi, int sb, float[] os,
+                                 int oi, int j, int end) {
+        FloatVector ca = FloatVector.broadcast(S, as[ai]);
+        FloatVector cb = FloatVector.broadcast(S, bs[bi]);
+        for (; j <= end - S.length(); j += S.length()) {
+            FloatVector va = sa == 0 ? ca : FloatVector.fromArray(S, as, ai + j);
+            FloatVector vb = sb == 0 ? cb : FloatVector.fromArray(S, bs, bi + j);
+            FloatVector r = switch (op) {
+                case ADD -> va.add(vb);
+                case SUB -> va.sub(vb);
+                case MUL -> va.mul(vb);
+                case DIV -> va.div(vb);
+                case MAX -> va.max(vb);
+                case MIN -> va.min(vb);
+                default -> throw new IllegalArgumentException("no SIMD loop for " + op);
+            };
+            r.intoArray(os, oi + j);
+        }
+        return j;
     }
 
     static void binary(BinaryOp op, CpuStorage.F32 a, Layout al, CpuStorage.F32 b, Layout bl,
@@ -143,7 +143,7 @@ final class VectorKernels {
         float[] as = a.data;
         float[] bs = b.data;
         float[] os = out.data;
-        boolean simd = apply(op, FloatVector.zero(S), FloatVector.zero(S)) != null;
+        boolean simd = hasSimd(op);
         forPieces(it, (row, start, end) -> {
             int ai = it.rowStart(0, row);
             int bi = it.rowStart(1, row);
@@ -152,15 +152,9 @@ final class VectorKernels {
             int sb = it.innerStride[1];
             int so = it.innerStride[2];
             int j = start;
-            if (simd && so == 1 && (sa == 1 || sa == 0) && (sb == 1 || sb == 0)) {
-                // stride 0 means the operand is one value broadcast along the row
-                FloatVector ca = sa == 0 ? FloatVector.broadcast(S, as[ai]) : null;
-                FloatVector cb = sb == 0 ? FloatVector.broadcast(S, bs[bi]) : null;
-                for (; j <= end - S.length(); j += S.length()) {
-                    FloatVector va = ca != null ? ca : FloatVector.fromArray(S, as, ai + j);
-                    FloatVector vb = cb != null ? cb : FloatVector.fromArray(S, bs, bi + j);
-                    apply(op, va, vb).intoArray(os, oi + j);
-                }
+            // stride 0 means the operand is one value broadcast along the row
+            if (simd && so == 1 && (sa == 1 || sa == 0) && (sb == 1 || sb == 0) && end > start) {
+                j = binaryRun(op, as, ai, sa, bs, bi, sb, os, oi, j, end);
             }
             for (; j < end; j++) {
                 os[oi + j * so] = (float) op.apply(as[ai + j * sa], bs[bi + j * sb]);
@@ -168,76 +162,47 @@ final class VectorKernels {
         });
     }
 
+    /** Bytes with as many lanes as {@link #S}, to load BOOL masks lane for lane. */
+    private static final VectorSpecies<Byte> MASK_BYTES =
+            VectorSpecies.of(byte.class, VectorShape.forBitSize(S.length() * Byte.SIZE));
+
     /**
-     * SUM/MAX/MIN. When the reduced dims form one contiguous run, each output is a SIMD reduction
-     * of that run; otherwise each output walks its elements with a scalar loop.
+     * {@code out = cond ? a : b} with a BOOL cond and float32 a, b and out. Rows whose cond, a and
+     * b are contiguous or broadcast (stride 0) blend whole vectors; other strides run the scalar
+     * loop.
      */
-    static void reduce(ReduceOp op, CpuStorage.F32 x, Layout xl, boolean[] dims, CpuStorage.F32 out) {
-        Layout[] split = ReduceViews.split(xl, dims);
-        Layout kept = split[0];
-        Layout reduced = split[1];
-        int outer = kept.numel();
-        int n = reduced.numel();
-        float[] xs = x.data;
+    static void where(CpuStorage.Bytes cond, Layout cl, CpuStorage.F32 a, Layout al, CpuStorage.F32 b, Layout bl,
+                      CpuStorage.F32 out, Layout ol) {
+        StridedLoop it = new StridedLoop(cl, al, bl, ol);
+        byte[] cs = cond.data;
+        float[] as = a.data;
+        float[] bs = b.data;
         float[] os = out.data;
-        boolean contiguousRun = reduced.isContiguous();
-        int grain = Math.max(1, UNIT / Math.max(n, 1));
-        Parallel.forRange(outer, grain, (s, e) -> {
-            for (int o = s; o < e; o++) {
-                int base = kept.offsetOfLinear(o);
-                os[o] = contiguousRun ? reduceRun(op, xs, base, n) : reduceStrided(op, xs, base, reduced);
+        forPieces(it, (row, start, end) -> {
+            int ci = it.rowStart(0, row);
+            int ai = it.rowStart(1, row);
+            int bi = it.rowStart(2, row);
+            int oi = it.rowStart(3, row);
+            int sc = it.innerStride[0];
+            int sa = it.innerStride[1];
+            int sb = it.innerStride[2];
+            int so = it.innerStride[3];
+            int j = start;
+            if (so == 1 && (sc == 1 || sc == 0) && (sa == 1 || sa == 0) && (sb == 1 || sb == 0)) {
+                VectorMask<Float> fixed = sc == 0 ? S.maskAll(cs[ci] != 0) : null;
+                FloatVector ca = sa == 0 ? FloatVector.broadcast(S, as[ai]) : null;
+                FloatVector cb = sb == 0 ? FloatVector.broadcast(S, bs[bi]) : null;
+                for (; j <= end - S.length(); j += S.length()) {
+                    VectorMask<Float> m = fixed != null ? fixed
+                            : ByteVector.fromArray(MASK_BYTES, cs, ci + j).compare(VectorOperators.NE, (byte) 0).cast(S);
+                    FloatVector va = ca != null ? ca : FloatVector.fromArray(S, as, ai + j);
+                    FloatVector vb = cb != null ? cb : FloatVector.fromArray(S, bs, bi + j);
+                    vb.blend(va, m).intoArray(os, oi + j);       // lanes where cond is set take a
+                }
+            }
+            for (; j < end; j++) {
+                os[oi + j * so] = cs[ci + j * sc] != 0 ? as[ai + j * sa] : bs[bi + j * sb];
             }
         });
-    }
-
-    private static float identity(ReduceOp op) {
-        return switch (op) {
-            case SUM -> 0f;
-            case MAX -> Float.NEGATIVE_INFINITY;
-            default -> Float.POSITIVE_INFINITY;
-        };
-    }
-
-    /** Reduces xs[base, base + n). */
-    static float reduceRun(ReduceOp op, float[] xs, int base, int n) {
-        int j = 0;
-        float acc = identity(op);
-        if (n >= S.length()) {
-            FloatVector v = FloatVector.broadcast(S, acc);
-            for (; j <= n - S.length(); j += S.length()) {
-                FloatVector x = FloatVector.fromArray(S, xs, base + j);
-                v = switch (op) {
-                    case SUM -> v.add(x);
-                    case MAX -> v.max(x);
-                    default -> v.min(x);
-                };
-            }
-            acc = switch (op) {
-                case SUM -> v.reduceLanes(VectorOperators.ADD);
-                case MAX -> v.reduceLanes(VectorOperators.MAX);
-                default -> v.reduceLanes(VectorOperators.MIN);
-            };
-        }
-        for (; j < n; j++) {
-            acc = combine(op, acc, xs[base + j]);
-        }
-        return acc;
-    }
-
-    private static float reduceStrided(ReduceOp op, float[] xs, int base, Layout reduced) {
-        float acc = identity(op);
-        int n = reduced.numel();
-        for (int j = 0; j < n; j++) {
-            acc = combine(op, acc, xs[base + reduced.offsetOfLinear(j)]);
-        }
-        return acc;
-    }
-
-    private static float combine(ReduceOp op, float acc, float v) {
-        return switch (op) {
-            case SUM -> acc + v;
-            case MAX -> Math.max(acc, v);
-            default -> Math.min(acc, v);
-        };
     }
 }

@@ -181,8 +181,13 @@ public final class F {
         if (p == 1) {
             return x.mul(0);
         }
-        Tensor keep = Tensor.rand(generator, x.shape()).lt(1 - p).to(x.dtype()).to(x.device());
-        return x.mul(keep.mul(1.0 / (1 - p)));
+        // the mask holds 1/(1−p) for kept elements and 0 for dropped ones: one multiply applies both
+        double[] mask = new double[x.numel()];
+        double scale = 1.0 / (1 - p);
+        for (int i = 0; i < mask.length; i++) {
+            mask[i] = generator.nextDouble() < 1 - p ? scale : 0.0;
+        }
+        return x.mul(Tensor.fromArray(mask, x.shape()).to(x.dtype()).to(x.device()));
     }
 
     /** One-hot encoding of integer ids: shape ids.shape + [numClasses], INT64 (as PyTorch). */

@@ -1,0 +1,41 @@
+package dev.qkv.backend.cuda;
+
+/**
+ * A kernel launch's geometry: grid and block sizes and the bytes of dynamic shared memory.
+ * {@link #check()} holds it to the limits every GPU qkv supports (compute capability 8.0+).
+ */
+record LaunchShape(int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ, int sharedBytes) {
+    static final int MAX_THREADS_PER_BLOCK = 1024;
+    static final int MAX_GRID_YZ = 65535;
+    /** Dynamic shared memory a kernel may use without opting in per function. */
+    static final int DEFAULT_SHARED_LIMIT = 48 * 1024;
+
+    static LaunchShape linear(int grid, int block) {
+        return new LaunchShape(grid, 1, 1, block, 1, 1, 0);
+    }
+
+    int threadsPerBlock() {
+        return blockX * blockY * blockZ;
+    }
+
+    long blocks() {
+        return (long) gridX * gridY * gridZ;
+    }
+
+    /** Throws if a driver would reject this launch. */
+    LaunchShape check() {
+        if (gridX < 1 || gridY < 1 || gridZ < 1 || blockX < 1 || blockY < 1 || blockZ < 1) {
+            throw new IllegalArgumentException("empty launch " + this);
+        }
+        if (threadsPerBlock() > MAX_THREADS_PER_BLOCK) {
+            throw new IllegalArgumentException("more than " + MAX_THREADS_PER_BLOCK + " threads per block: " + this);
+        }
+        if (gridY > MAX_GRID_YZ || gridZ > MAX_GRID_YZ) {
+            throw new IllegalArgumentException("grid y/z above " + MAX_GRID_YZ + ": " + this);
+        }
+        if (sharedBytes < 0 || sharedBytes > DEFAULT_SHARED_LIMIT) {
+            throw new IllegalArgumentException("dynamic shared memory above " + DEFAULT_SHARED_LIMIT + " bytes: " + this);
+        }
+        return this;
+    }
+}
