@@ -106,6 +106,23 @@ public interface GemmContract extends BackendUnderTest {
         check(Case.plain(130, 131, 300, ta, tb), DType.FLOAT32, rng);
         check(Case.plain(197, 267, 33, ta, tb), DType.FLOAT32, rng);
         check(Case.plain(37, 300, 520, ta, tb), DType.FLOAT32, rng);
+        check(Case.plain(9, 1037, 270, ta, tb), DType.FLOAT32, rng);       // n past a 1024-column panel
+    }
+
+    /** A batch large enough that a kernel may split it across threads by batch entry instead of by rows. */
+    @ParameterizedTest
+    @CsvSource({"false, false", "false, true", "true, false", "true, true"})
+    default void gemmManySmallProducts(boolean ta, boolean tb) {
+        Random rng = new Random(940 + (ta ? 2 : 0) + (tb ? 1 : 0));
+        int m = 23, n = 29, k = 31;
+        int lda = (ta ? m : k) + 1;
+        int ldb = (tb ? k : n) + 2;
+        int aMat = (ta ? k : m) * lda;
+        int bMat = (tb ? n : k) * ldb;
+        for (DType dt : dtypes()) {
+            check(new Case(9, m, n, k, ta, tb, 2, aMat, lda, 1, bMat, ldb, 0, m * n, n, 1, 0), dt, rng);
+            check(new Case(9, m, n, k, ta, tb, 0, 0, lda, 0, bMat, ldb, 3, m * n + 1, n, 0.5, 1), dt, rng);
+        }
     }
 
     /** Batches with padded leading dims and offsets, broadcast operands (batch stride 0), alpha and beta. */

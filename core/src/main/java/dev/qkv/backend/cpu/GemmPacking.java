@@ -51,12 +51,12 @@ final class GemmPacking {
     }
 
     /**
-     * op(B)[pc:pc+kc, jc:jc+nc] of batch bt into slivers of NR columns: sliver s holds, for each
-     * p &lt; kc, the NR values op(B)[pc + p, jc + s·NR + j] at {@code s·kc·NR + p·NR + j}.
+     * Slivers [s0, s1) of op(B)[pc:pc+kc, jc:jc+nc] of batch bt, NR columns each: sliver s holds,
+     * for each p &lt; kc, the NR values op(B)[pc + p, jc + s·NR + j] at {@code s·kc·NR + p·NR + j}.
      */
-    static void packB(Gemm g, int bt, int pc, int kc, int jc, int nc, float[] bp) {
+    static void packB(Gemm g, int bt, int pc, int kc, int jc, int nc, int s0, int s1, float[] bp) {
         float[] b = ((CpuStorage.F32) g.b()).data;
-        for (int s = 0; s * NR < nc; s++) {
+        for (int s = s0; s < s1; s++) {
             int dst = s * kc * NR;
             int j0 = jc + s * NR;
             int cols = Math.min(NR, nc - s * NR);

@@ -8,30 +8,37 @@ import jdk.incubator.vector.VectorSpecies;
  * float32 batched GEMM with the Vector API, blocked for the caches in the usual way (Goto / BLIS):
  *
  * <pre>
- * for each block of C, MC rows × NC cols (one task; the blocks are split across the pool)
- *   for pc in 0..K step KC                      (C accumulates one KC-deep slab at a time)
- *     pack B[pc:pc+KC, block cols] into slivers of KC×NR   ({@link GemmPacking#packB})
- *     pack A[block rows, pc:pc+KC] into slivers of KC×MR   ({@link GemmPacking#packA})
- *     for each NR-wide sliver of B                (stays in L1)
- *       for each MR-high sliver of A              (streams from L2)
- *         micro-kernel: C[MR×NR] += A sliver · B sliver, in MR·2 vector registers
+ * for jc in 0..N step NC                          (a column panel of C)
+ *   for pc in 0..K step KC                        (C accumulates one KC-deep slab at a time)
+ *     pack B[pc:pc+KC, jc:jc+NC] into slivers of KC×NR, once, shared   ({@link GemmPacking#packB})
+ *     for each block of MC rows                   (the blocks are split across the pool)
+ *       pack A[block rows, pc:pc+KC] into slivers of KC×MR             ({@link GemmPacking#packA})
+ *       for each NR-wide sliver of B              (stays in L1)
+ *         for each MR-high sliver of A            (streams from L2)
+ *           micro-kernel: C[MR×NR] += A sliver · B sliver, in MR·2 vector registers
  * </pre>
  *
  * Packing makes every operand layout look the same to the micro-kernel (transA/transB are
  * handled there, edges are padded with zeros), and lays out exactly the values the micro-kernel
- * reads, in the order it reads them. The micro-kernel holds a 6 × 2-vector tile of C in
- * registers (12 accumulators, 2 B vectors, 1 A broadcast: 15 of AVX2's 16 registers) and does
- * 12 FMAs for every 2 vector loads.
+ * reads, in the order it reads them. Each element of B is packed once; each element of A once
+ * per column panel.
+ *
+ * <p>The micro-kernel holds a 4 × 2-vector tile of C in registers: 8 accumulators, enough
+ * independent FMA chains to keep both FMA pipes busy (latency 4, 2 per cycle). A 6 × 2 tile
+ * would do more FMAs per load, but its 12 accumulators + 2 B vectors + broadcasts exceed what
+ * C2's register allocator keeps in AVX2's 16 registers: it spills one accumulator to the stack,
+ * and the load-FMA-store chain through memory halves the speed (measured: 43 against 90 GFLOPS
+ * on one Zen 3 core).
  *
  * <p>Every C element is computed by exactly one task, over the same KC slabs in the same order,
  * whatever the thread count: results are reproducible. alpha and beta are applied when a tile is
  * stored; with beta = 0, C is never read (NaN in C does not leak), as in BLAS.
  *
  * <p>A single row or column of C (m = 1 or n = 1) goes to {@link VectorGemv} instead: there each
- * matrix element is used once and packing would only add a second pass over it.
+ * matrix element is used once and packing would only add a second pass over it. A batch of many
+ * small products is split across the pool by batch entry instead of by rows.
  *
- * <p>The reference is {@link ReferenceKernels#gemm}, the textbook triple loop. Block sizes are a
- * reasonable default for AVX2/AVX-512 cores with 32+ KiB L1 and 512+ KiB L2, not tuned.
+ * <p>The reference is {@link ReferenceKernels#gemm}, the textbook triple loop.
  */
 final class VectorGemm {
     private VectorGemm() {
@@ -40,19 +47,23 @@ final class VectorGemm {
     private static final VectorSpecies<Float> S = VectorKernels.S;
     private static final int L = S.length();
     /** Rows of a register tile of C. */
-    static final int MR = 6;
+    static final int MR = 4;
     /** Columns of a register tile of C: two vectors. */
     static final int NR = 2 * L;
+    // The block sizes can be overridden for tuning experiments (-Dqkv.gemm.kc=..., .mc, .nc);
+    // they change speed only, never results' reproducibility across thread counts.
     /** Depth of a packed slab: a KC×NR sliver of B is 16 KiB with 8 lanes, L1-resident. */
-    static final int KC = 256;
-    /** Rows of C per task (16 register tiles): the packed A block is 96 KiB, L2-resident. */
-    static final int MC = 16 * MR;
-    /** Columns of C per task. */
-    static final int NC = 256 / NR * NR;
+    static final int KC = Math.max(1, Integer.getInteger("qkv.gemm.kc", 256));
+    /** Rows of C per block (24 register tiles): the packed A block is 96 KiB, L2-resident. */
+    static final int MC = Math.max(MR, Integer.getInteger("qkv.gemm.mc", 24 * MR) / MR * MR);
+    /** Columns of C per panel: the packed B panel (KC×NC, 1 MiB) is shared by the threads via L2/L3. */
+    static final int NC = Math.max(NR, Integer.getInteger("qkv.gemm.nc", 1024) / NR * NR);
 
-    /** Per-thread packing buffers, reused across calls. */
+    /** Per-thread A buffers and edge tiles, reused across calls. */
     private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[][] {
-            new float[MC * KC], new float[KC * NC], new float[MR * NR]});
+            new float[MC * KC], new float[MR * NR]});
+    /** Packed B panel of the thread that packs it; in a row-parallel product the workers read the caller's. */
+    private static final ThreadLocal<float[]> B_PANEL = ThreadLocal.withInitial(() -> new float[KC * NC]);
 
     static void gemm(Gemm g) {
         int m = g.m();
@@ -68,39 +79,75 @@ final class VectorGemm {
             VectorGemv.gemv(g);
             return;
         }
-        int mBlocks = (m + MC - 1) / MC;
-        int nBlocks = (n + NC - 1) / NC;
-        int perBatch = mBlocks * nBlocks;
-        Parallel.forRange(g.batch() * perBatch, 1, (t0, t1) -> {
-            float[][] buf = BUFFERS.get();
-            for (int t = t0; t < t1; t++) {
-                int bt = t / perBatch;
-                int ic = (t % perBatch) / nBlocks * MC;
-                int jc = (t % nBlocks) * NC;
-                block(g, bt, ic, Math.min(MC, m - ic), jc, Math.min(NC, n - jc), buf);
-            }
-        });
+        int threads = Parallel.threads();
+        if (threads > 1 && g.batch() >= 2 * threads) {
+            // Many products: one whole product per task, each packing into its own thread's B panel.
+            Parallel.forRange(g.batch(), 1, (b0, b1) -> {
+                float[] bp = B_PANEL.get();
+                for (int bt = b0; bt < b1; bt++) {
+                    product(g, bt, bp, false);
+                }
+            });
+            return;
+        }
+        float[] bp = B_PANEL.get();
+        for (int bt = 0; bt < g.batch(); bt++) {
+            product(g, bt, bp, threads > 1);
+        }
     }
 
-    /** C[ic:ic+mc, jc:jc+nc] of batch bt. */
-    private static void block(Gemm g, int bt, int ic, int mc, int jc, int nc, float[][] buf) {
-        float[] ap = buf[0];
-        float[] bp = buf[1];
-        float[] c = ((CpuStorage.F32) g.c()).data;
+    /** C[bt] = alpha·op(A[bt])·op(B[bt]) + beta·C[bt], row blocks split across the pool if parallel. */
+    private static void product(Gemm g, int bt, float[] bp, boolean parallel) {
+        int m = g.m();
+        int n = g.n();
+        int k = g.k();
+        // Row blocks: MC rows, or fewer so that every thread gets a block when m is small.
+        int mc = parallel ? Math.min(MC, roundUp((m + Parallel.threads() - 1) / Parallel.threads(), MR)) : MC;
+        int mBlocks = (m + mc - 1) / mc;
         float alpha = (float) g.alpha();
-        for (int pc = 0; pc < g.k(); pc += KC) {
-            int kc = Math.min(KC, g.k() - pc);
-            GemmPacking.packB(g, bt, pc, kc, jc, nc, bp);
-            GemmPacking.packA(g, bt, ic, mc, pc, kc, ap);
-            // The first slab applies beta to the old C; later slabs add onto what it stored.
-            float beta = pc == 0 ? (float) g.beta() : 1f;
-            for (int jr = 0; jr < nc; jr += NR) {
-                for (int ir = 0; ir < mc; ir += MR) {
-                    microKernel(kc, ap, ir * kc, bp, jr * kc, c, g.cIndex(bt, ic + ir, jc + jr), g.ldc(),
-                            Math.min(MR, mc - ir), Math.min(NR, nc - jr), alpha, beta, buf[2]);
+        for (int jc0 = 0; jc0 < n; jc0 += NC) {
+            int jc = jc0;
+            int nc = Math.min(NC, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                int pcF = pc;
+                // The first slab applies beta to the old C; later slabs add onto what it stored.
+                float beta = pc == 0 ? (float) g.beta() : 1f;
+                int slivers = (nc + NR - 1) / NR;
+                if (parallel) {
+                    Parallel.forRange(slivers, 4, (s0, s1) -> GemmPacking.packB(g, bt, pcF, kc, jc, nc, s0, s1, bp));
+                    Parallel.forRange(mBlocks, 1, (b0, b1) -> {
+                        for (int b = b0; b < b1; b++) {
+                            block(g, bt, b * mc, Math.min(mc, m - b * mc), pcF, kc, jc, nc, bp, alpha, beta);
+                        }
+                    });
+                } else {
+                    GemmPacking.packB(g, bt, pc, kc, jc, nc, 0, slivers, bp);
+                    for (int b = 0; b < mBlocks; b++) {
+                        block(g, bt, b * mc, Math.min(mc, m - b * mc), pc, kc, jc, nc, bp, alpha, beta);
+                    }
                 }
             }
         }
+    }
+
+    /** C[ic:ic+mc, jc:jc+nc] of batch bt gets the slab pc:pc+kc, with B already packed in bp. */
+    private static void block(Gemm g, int bt, int ic, int mc, int pc, int kc, int jc, int nc, float[] bp,
+                              float alpha, float beta) {
+        float[][] buf = BUFFERS.get();
+        float[] ap = buf[0];
+        float[] c = ((CpuStorage.F32) g.c()).data;
+        GemmPacking.packA(g, bt, ic, mc, pc, kc, ap);
+        for (int jr = 0; jr < nc; jr += NR) {
+            for (int ir = 0; ir < mc; ir += MR) {
+                microKernel(kc, ap, ir * kc, bp, jr * kc, c, g.cIndex(bt, ic + ir, jc + jr), g.ldc(),
+                        Math.min(MR, mc - ir), Math.min(NR, nc - jr), alpha, beta, buf[1]);
+            }
+        }
+    }
+
+    private static int roundUp(int x, int multiple) {
+        return (x + multiple - 1) / multiple * multiple;
     }
 
     /**
@@ -113,8 +160,8 @@ final class VectorGemm {
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        // One step of p per iteration. (Unrolling by hand makes C2 spill accumulators and keep
+        // the bounds checks: measured slower.)
         for (int p = 0; p < kc; p++, ao += MR, bo += NR) {
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
             FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
@@ -130,26 +177,31 @@ final class VectorGemm {
             a = FloatVector.broadcast(S, ap[ao + 3]);
             c30 = a.fma(b0, c30);
             c31 = a.fma(b1, c31);
-            a = FloatVector.broadcast(S, ap[ao + 4]);
-            c40 = a.fma(b0, c40);
-            c41 = a.fma(b1, c41);
-            a = FloatVector.broadcast(S, ap[ao + 5]);
-            c50 = a.fma(b0, c50);
-            c51 = a.fma(b1, c51);
         }
         if (rows == MR && cols == NR) {
-            store(c00, c, ci, alpha, beta);
-            store(c01, c, ci + L, alpha, beta);
-            store(c10, c, ci + ldc, alpha, beta);
-            store(c11, c, ci + ldc + L, alpha, beta);
-            store(c20, c, ci + 2 * ldc, alpha, beta);
-            store(c21, c, ci + 2 * ldc + L, alpha, beta);
-            store(c30, c, ci + 3 * ldc, alpha, beta);
-            store(c31, c, ci + 3 * ldc + L, alpha, beta);
-            store(c40, c, ci + 4 * ldc, alpha, beta);
-            store(c41, c, ci + 4 * ldc + L, alpha, beta);
-            store(c50, c, ci + 5 * ldc, alpha, beta);
-            store(c51, c, ci + 5 * ldc + L, alpha, beta);
+            // Written out rather than in a helper: C2 does not inline a helper into a method this
+            // large, and passing a vector to a call that is not inlined boxes it on the heap.
+            FloatVector va = FloatVector.broadcast(S, alpha);
+            if (beta == 0f) {                                   // C is not read (as in BLAS)
+                c00.mul(va).intoArray(c, ci);
+                c01.mul(va).intoArray(c, ci + L);
+                c10.mul(va).intoArray(c, ci + ldc);
+                c11.mul(va).intoArray(c, ci + ldc + L);
+                c20.mul(va).intoArray(c, ci + 2 * ldc);
+                c21.mul(va).intoArray(c, ci + 2 * ldc + L);
+                c30.mul(va).intoArray(c, ci + 3 * ldc);
+                c31.mul(va).intoArray(c, ci + 3 * ldc + L);
+            } else {
+                FloatVector vb = FloatVector.broadcast(S, beta);
+                c00.mul(va).add(FloatVector.fromArray(S, c, ci).mul(vb)).intoArray(c, ci);
+                c01.mul(va).add(FloatVector.fromArray(S, c, ci + L).mul(vb)).intoArray(c, ci + L);
+                c10.mul(va).add(FloatVector.fromArray(S, c, ci + ldc).mul(vb)).intoArray(c, ci + ldc);
+                c11.mul(va).add(FloatVector.fromArray(S, c, ci + ldc + L).mul(vb)).intoArray(c, ci + ldc + L);
+                c20.mul(va).add(FloatVector.fromArray(S, c, ci + 2 * ldc).mul(vb)).intoArray(c, ci + 2 * ldc);
+                c21.mul(va).add(FloatVector.fromArray(S, c, ci + 2 * ldc + L).mul(vb)).intoArray(c, ci + 2 * ldc + L);
+                c30.mul(va).add(FloatVector.fromArray(S, c, ci + 3 * ldc).mul(vb)).intoArray(c, ci + 3 * ldc);
+                c31.mul(va).add(FloatVector.fromArray(S, c, ci + 3 * ldc + L).mul(vb)).intoArray(c, ci + 3 * ldc + L);
+            }
             return;
         }
         // Edge tile: spill the registers, then store only the rows × cols that exist.
@@ -161,26 +213,13 @@ final class VectorGemm {
         c21.intoArray(tile, 2 * NR + L);
         c30.intoArray(tile, 3 * NR);
         c31.intoArray(tile, 3 * NR + L);
-        c40.intoArray(tile, 4 * NR);
-        c41.intoArray(tile, 4 * NR + L);
-        c50.intoArray(tile, 5 * NR);
-        c51.intoArray(tile, 5 * NR + L);
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < cols; j++) {
                 int i = ci + r * ldc + j;
-                float v = tile[r * NR + j] * alpha;          // the same operations as store()
+                float v = tile[r * NR + j] * alpha;          // the same operations as a full tile
                 c[i] = beta == 0f ? v : v + c[i] * beta;
             }
         }
-    }
-
-    /** C[i, i + L) = alpha·acc + beta·C (C not read when beta is 0). */
-    private static void store(FloatVector acc, float[] c, int i, float alpha, float beta) {
-        FloatVector v = acc.mul(alpha);
-        if (beta != 0f) {
-            v = v.add(FloatVector.fromArray(S, c, i).mul(beta));
-        }
-        v.intoArray(c, i);
     }
 
     /** K = 0: op(A)·op(B) is all zeros, so C = beta·C (or 0 when beta is 0). */
