@@ -33,7 +33,10 @@ class TransformerLayersTest {
     void matchesPyTorchInSinglePrecision() {
         double worst = 0;
         for (Map<String, Object> c : TorchGolden.cases(GOLDEN)) {
-            worst = Math.max(worst, runGolden(c, DType.FLOAT32, 2e-5, 2e-5));
+            // float32 against float64 goldens: rounding accumulates through two layers' GEMMs,
+            // softmax and layer norms, and its size depends on the kernels' summation order
+            // (about 2.5e-5 to 3.5e-5 here). The float64 test above holds the math to 1e-10.
+            worst = Math.max(worst, runGolden(c, DType.FLOAT32, 5e-5, 5e-5));
         }
         System.out.println("Transformer layer goldens, largest float32 error: " + worst);
     }

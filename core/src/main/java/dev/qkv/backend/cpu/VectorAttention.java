@@ -2,18 +2,34 @@ package dev.qkv.backend.cpu;
 
 import dev.qkv.backend.AttentionArgs;
 import dev.qkv.backend.AttentionDropout;
+import dev.qkv.backend.Gemm;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Fused attention for float32 with the Vector API: the fast twin of {@link ReferenceAttention}.
  *
- * <p>Per (batch, head) the keys (and, for backward, the values) are first transposed into a
- * [D, Tk] panel so that one query row's scores against many keys are SIMD lanes:
- * {@code s[j..j+L) += q[i,d] · kᵀ[d, j..j+L)}. A query row's scores live in one reusable buffer of
- * length Tk — memory is O(T·d) per thread, never a T×T matrix. Work is split across the pool by
- * (batch, key/value head), so dK and dV of a shared head are written by one thread only.
+ * <p>Queries are taken in blocks of {@link #BR} rows. For one block and one head, the scores
+ * against every key the block may see are one small matrix product, so the work runs on the
+ * packed GEMM micro-kernel ({@link VectorGemm}) instead of one dot product at a time:
+ *
+ * <pre>
+ * forward, per (batch·head, query block):
+ *   S  = scale · Q_blk · Kᵀ                 [BR × n]   n = keys visible to the block's last row
+ *   P  = softmax(S + mask), row by row      (exp in SIMD lanes; lse = max + log Σ saved)
+ *   O_blk = P̃ · V                           P̃ = P with dropout applied
+ * backward, per (batch, key/value head) — one task owns dK and dV of that head:
+ *   per query head of the group, per query block:
+ *     S, P recomputed from Q, K and the saved lse
+ *     dV += P̃ᵀ · dO_blk
+ *     dP  = dO_blk · Vᵀ
+ *     dS  = P ⊙ (drop ⊙ dP − rowsum(dO ⊙ O)) · scale
+ *     dQ_blk += dS · K,   dK += dSᵀ · Q_blk
+ * </pre>
+ *
+ * The scores of one block live in a reusable [BR × Tk] buffer per thread: memory is
+ * O(BR·T) per thread, never a T×T matrix. Causal blocks stop at the last visible key, and the
+ * entries past each row's own last visible key are zero in P and dS.
  */
 final class VectorAttention {
     private VectorAttention() {
@@ -21,14 +37,14 @@ final class VectorAttention {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    /** Query rows per block: enough rows for the GEMM micro-kernel to reuse each key many times. */
+    static final int BR = 64;
 
     /** Per-thread scratch buffers, grown on demand and reused across calls. */
     private static final class Scratch {
-        float[] kT = new float[0];
-        float[] vT = new float[0];
         float[] s = new float[0];
         float[] dp = new float[0];
-        float[] acc = new float[0];
+        float[] pd = new float[0];
 
         static float[] ensure(float[] a, int n) {
             return a.length >= n ? a : new float[n];
@@ -37,76 +53,71 @@ final class VectorAttention {
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
-    /** panel[d * tk + j] = src[base + j * dim + d]: a [tk, dim] block transposed. */
-    private static void transpose(float[] src, int base, int tk, int dim, float[] panel) {
-        for (int j = 0; j < tk; j++) {
-            int row = base + j * dim;
-            for (int d = 0; d < dim; d++) {
-                panel[d * tk + j] = src[row + d];
-            }
-        }
+    /** Keys visible to query i: [0, jEnd). */
+    private static int visibleEnd(AttentionArgs a, int i) {
+        return a.causal() ? Math.max(0, Math.min(a.tk(), i + a.causalOffset() + 1)) : a.tk();
     }
 
-    /** s[j] = scale · Σ_d q[qBase + d] · kT[d·tk + j] for j in [0, jEnd). */
-    private static void scores(float[] q, int qBase, float[] kT, int tk, int dim, int jEnd, float scale, float[] s) {
-        int j = 0;
-        for (; j <= jEnd - 4 * L; j += 4 * L) {
-            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-            for (int d = 0; d < dim; d++) {
-                FloatVector qd = FloatVector.broadcast(S, q[qBase + d]);
-                int p = d * tk + j;
-                a0 = FloatVector.fromArray(S, kT, p).fma(qd, a0);
-                a1 = FloatVector.fromArray(S, kT, p + L).fma(qd, a1);
-                a2 = FloatVector.fromArray(S, kT, p + 2 * L).fma(qd, a2);
-                a3 = FloatVector.fromArray(S, kT, p + 3 * L).fma(qd, a3);
-            }
-            a0.mul(scale).intoArray(s, j);
-            a1.mul(scale).intoArray(s, j + L);
-            a2.mul(scale).intoArray(s, j + 2 * L);
-            a3.mul(scale).intoArray(s, j + 3 * L);
-        }
-        for (; j <= jEnd - L; j += L) {
-            FloatVector a0 = FloatVector.zero(S);
-            for (int d = 0; d < dim; d++) {
-                a0 = FloatVector.fromArray(S, kT, d * tk + j).fma(FloatVector.broadcast(S, q[qBase + d]), a0);
-            }
-            a0.mul(scale).intoArray(s, j);
-        }
-        for (; j < jEnd; j++) {                                   // scalar tail
-            float acc = 0;
-            for (int d = 0; d < dim; d++) {
-                acc += q[qBase + d] * kT[d * tk + j];
-            }
-            s[j] = acc * scale;
-        }
+    /** C (m×n, ldc) = alpha·op(A)·op(B) + beta·C on this thread, for row-major float arrays. */
+    private static void gemm(int m, int n, int k, float[] a, int aOff, int lda, boolean ta,
+                             float[] b, int bOff, int ldb, boolean tb, float[] c, int cOff, int ldc,
+                             float alpha, float beta) {
+        VectorGemm.gemmOnThisThread(new Gemm(1, m, n, k, new CpuStorage.F32(a), aOff, 0, lda, ta,
+                new CpuStorage.F32(b), bOff, 0, ldb, tb, new CpuStorage.F32(c), cOff, 0, ldc, alpha, beta));
     }
 
-    /** Adds the mask (if any) and returns the row max over [0, jEnd). */
-    private static float addMaskAndMax(AttentionArgs a, float[] mask, int b, int h, int i, int jEnd, float[] s) {
+    /** Adds the mask (if any) to s[0, jEnd) of query i and returns its max. */
+    private static float addMaskAndMax(AttentionArgs a, float[] mask, int b, int h, int i, float[] s, int so,
+                                       int jEnd) {
         if (mask != null) {
             var ml = a.maskLayout();
             int base = ml.offset() + b * ml.stride(0) + h * ml.stride(1) + i * ml.stride(2);
             int st = ml.stride(3);
             for (int j = 0; j < jEnd; j++) {
-                s[j] += mask[base + j * st];
+                s[so + j] += mask[base + j * st];
             }
         }
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < jEnd; j++) {
-            max = Math.max(max, s[j]);
+        FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int j = 0;
+        for (; j <= jEnd - L; j += L) {
+            vmax = vmax.max(FloatVector.fromArray(S, s, so + j));
+        }
+        float max = vmax.reduceLanes(jdk.incubator.vector.VectorOperators.MAX);
+        for (; j < jEnd; j++) {
+            max = Math.max(max, s[so + j]);
         }
         return max;
     }
 
-    /** dst[dBase..+n) += w · src[sBase..+n). */
-    private static void axpy(float w, float[] src, int sBase, float[] dst, int dBase, int n) {
-        FloatVector vw = FloatVector.broadcast(S, w);
-        int d = 0;
-        for (; d <= n - L; d += L) {
-            FloatVector.fromArray(S, src, sBase + d).fma(vw, FloatVector.fromArray(S, dst, dBase + d)).intoArray(dst, dBase + d);
+    /** s[so, so+n) = e^(s − shift), in SIMD lanes; returns the sum. */
+    private static float expShifted(float[] s, int so, int n, float shift) {
+        int j = 0;
+        for (; j <= n - L; j += L) {
+            FloatVector.fromArray(S, s, so + j).sub(shift).intoArray(s, so + j);
         }
-        for (; d < n; d++) {
-            dst[dBase + d] += w * src[sBase + d];
+        for (; j < n; j++) {
+            s[so + j] -= shift;
+        }
+        VectorMath.exp(s, so, s, so, n);
+        FloatVector vsum = FloatVector.zero(S);
+        j = 0;
+        for (; j <= n - L; j += L) {
+            vsum = vsum.add(FloatVector.fromArray(S, s, so + j));
+        }
+        float sum = vsum.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        for (; j < n; j++) {
+            sum += s[so + j];
+        }
+        return sum;
+    }
+
+    private static void scale(float[] s, int so, int n, float w) {
+        int j = 0;
+        for (; j <= n - L; j += L) {
+            FloatVector.fromArray(S, s, so + j).mul(w).intoArray(s, so + j);
+        }
+        for (; j < n; j++) {
+            s[so + j] *= w;
         }
     }
 
@@ -116,16 +127,11 @@ final class VectorAttention {
         for (; d <= n - L; d += L) {
             acc = FloatVector.fromArray(S, x, xBase + d).fma(FloatVector.fromArray(S, y, yBase + d), acc);
         }
-        float r = acc.reduceLanes(VectorOperators.ADD);
+        float sum = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
         for (; d < n; d++) {
-            r += x[xBase + d] * y[yBase + d];
+            sum += x[xBase + d] * y[yBase + d];
         }
-        return r;
-    }
-
-    /** Keys visible to query i: [0, jEnd). */
-    private static int visibleEnd(AttentionArgs a, int i) {
-        return a.causal() ? Math.max(0, Math.min(a.tk(), i + a.causalOffset() + 1)) : a.tk();
+        return sum;
     }
 
     static void forward(AttentionArgs a) {
@@ -135,53 +141,53 @@ final class VectorAttention {
         float[] mask = a.mask() == null ? null : ((CpuStorage.F32) a.mask()).data;
         float[] out = ((CpuStorage.F32) a.out()).data;
         float[] lse = ((CpuStorage.F32) a.lse()).data;
+        int tq = a.tq();
         int tk = a.tk();
         int hd = a.headDim();
         int vd = a.valueDim();
         float scale = (float) a.scale();
-        Parallel.forRange(a.batch() * a.numHeads(), 1, (start, end) -> {
+        int qBlocks = (tq + BR - 1) / BR;
+        Parallel.forRange(a.batch() * a.numHeads() * qBlocks, 1, (start, end) -> {
             Scratch sc = SCRATCH.get();
-            sc.kT = Scratch.ensure(sc.kT, hd * tk);
-            sc.s = Scratch.ensure(sc.s, tk);
+            sc.s = Scratch.ensure(sc.s, BR * tk);
             float[] s = sc.s;
-            int lastKv = -1;
-            for (int bh = start; bh < end; bh++) {
+            for (int t = start; t < end; t++) {
+                int bh = t / qBlocks;
+                int i0 = (t % qBlocks) * BR;
+                int rows = Math.min(BR, tq - i0);
                 int b = bh / a.numHeads();
                 int h = bh % a.numHeads();
                 int kv = b * a.numKvHeads() + h / a.group();
-                if (kv != lastKv) {                                   // query heads of a group share kᵀ
-                    transpose(k, kv * tk * hd, tk, hd, sc.kT);
-                    lastKv = kv;
+                int row0 = bh * tq + i0;
+                int n = visibleEnd(a, i0 + rows - 1);                // keys the block's last row sees
+                if (n == 0) {                                        // no key visible to any row
+                    java.util.Arrays.fill(out, row0 * vd, (row0 + rows) * vd, 0f);
+                    java.util.Arrays.fill(lse, row0, row0 + rows, Float.NEGATIVE_INFINITY);
+                    continue;
                 }
-                for (int i = 0; i < a.tq(); i++) {
-                    int row = bh * a.tq() + i;
+                gemm(rows, n, hd, q, row0 * hd, hd, false, k, kv * tk * hd, hd, true, s, 0, n, scale, 0f);
+                for (int r = 0; r < rows; r++) {
+                    int i = i0 + r;
+                    int so = r * n;
                     int jEnd = visibleEnd(a, i);
-                    scores(q, row * hd, sc.kT, tk, hd, jEnd, scale, s);
-                    float max = addMaskAndMax(a, mask, b, h, i, jEnd, s);
-                    java.util.Arrays.fill(out, row * vd, row * vd + vd, 0f);
+                    float max = addMaskAndMax(a, mask, b, h, i, s, so, jEnd);
                     if (max == Float.NEGATIVE_INFINITY) {
-                        lse[row] = Float.NEGATIVE_INFINITY;           // every key masked: output 0
+                        java.util.Arrays.fill(s, so, so + n, 0f);   // every key masked: output 0
+                        lse[row0 + r] = Float.NEGATIVE_INFINITY;
                         continue;
                     }
-                    float sum = 0;
-                    for (int j = 0; j < jEnd; j++) {
-                        float p = (float) Math.exp(s[j] - max);
-                        s[j] = p;
-                        sum += p;
-                    }
-                    float inv = 1f / sum;
-                    for (int j = 0; j < jEnd; j++) {
-                        float w = s[j] * inv;
-                        if (a.dropoutP() > 0) {
-                            w *= (float) AttentionDropout.factor(a.dropoutSeed(), a.dropoutP(), b, h, i, j,
-                                    a.numHeads(), a.tq(), tk);
-                        }
-                        if (w != 0f) {
-                            axpy(w, v, (kv * tk + j) * vd, out, row * vd, vd);
+                    float sum = expShifted(s, so, jEnd, max);
+                    scale(s, so, jEnd, 1f / sum);
+                    java.util.Arrays.fill(s, so + jEnd, so + n, 0f);  // keys after this row's last
+                    if (a.dropoutP() > 0) {
+                        for (int j = 0; j < jEnd; j++) {
+                            s[so + j] *= (float) AttentionDropout.factor(a.dropoutSeed(), a.dropoutP(), b, h, i, j,
+                                    a.numHeads(), tq, tk);
                         }
                     }
-                    lse[row] = max + (float) Math.log(sum);
+                    lse[row0 + r] = max + (float) Math.log(sum);
                 }
+                gemm(rows, vd, n, s, 0, n, false, v, kv * tk * vd, vd, false, out, row0 * vd, vd, 1f, 0f);
             }
         });
     }
@@ -193,53 +199,69 @@ final class VectorAttention {
         float[] mask = a.mask() == null ? null : ((CpuStorage.F32) a.mask()).data;
         float[] out = ((CpuStorage.F32) a.out()).data;
         float[] lse = ((CpuStorage.F32) a.lse()).data;
+        int tq = a.tq();
         int tk = a.tk();
         int hd = a.headDim();
         int vd = a.valueDim();
         float scale = (float) a.scale();
+        boolean dropout = a.dropoutP() > 0;
         // One task per (batch, kv head): it owns dK and dV of that head, so no two threads add
         // into the same rows.
         Parallel.forRange(a.batch() * a.numKvHeads(), 1, (start, end) -> {
             Scratch sc = SCRATCH.get();
-            sc.kT = Scratch.ensure(sc.kT, hd * tk);
-            sc.vT = Scratch.ensure(sc.vT, vd * tk);
-            sc.s = Scratch.ensure(sc.s, tk);
-            sc.dp = Scratch.ensure(sc.dp, tk);
-            float[] s = sc.s;
-            float[] dp = sc.dp;
+            sc.s = Scratch.ensure(sc.s, BR * tk);
+            sc.dp = Scratch.ensure(sc.dp, BR * tk);
+            if (dropout) {
+                sc.pd = Scratch.ensure(sc.pd, BR * tk);
+            }
+            float[] p = sc.s;
+            float[] ds = sc.dp;
+            float[] pd = dropout ? sc.pd : p;                        // P̃: P with dropout applied
             for (int bkv = start; bkv < end; bkv++) {
                 int b = bkv / a.numKvHeads();
                 int kvh = bkv % a.numKvHeads();
-                transpose(k, bkv * tk * hd, tk, hd, sc.kT);
-                transpose(v, bkv * tk * vd, tk, vd, sc.vT);
+                int kOff = bkv * tk * hd;
+                int vOff = bkv * tk * vd;
                 for (int g = 0; g < a.group(); g++) {
                     int h = kvh * a.group() + g;
                     int bh = b * a.numHeads() + h;
-                    for (int i = 0; i < a.tq(); i++) {
-                        int row = bh * a.tq() + i;
-                        float rowLse = lse[row];
-                        if (rowLse == Float.NEGATIVE_INFINITY) {
-                            continue;                                 // fully masked row: no gradient
+                    for (int i0 = 0; i0 < tq; i0 += BR) {
+                        int rows = Math.min(BR, tq - i0);
+                        int row0 = bh * tq + i0;
+                        int n = visibleEnd(a, i0 + rows - 1);
+                        if (n == 0) {
+                            continue;
                         }
-                        int jEnd = visibleEnd(a, i);
-                        scores(q, row * hd, sc.kT, tk, hd, jEnd, scale, s);
-                        addMaskAndMax(a, mask, b, h, i, jEnd, s);
-                        scores(dout, row * vd, sc.vT, tk, vd, jEnd, 1f, dp);   // dp_j = dO_i · v_j
-                        float di = dot(dout, row * vd, out, row * vd, vd);
-                        for (int j = 0; j < jEnd; j++) {
-                            float p = (float) Math.exp(s[j] - rowLse);
-                            float drop = a.dropoutP() > 0 ? (float) AttentionDropout.factor(a.dropoutSeed(),
-                                    a.dropoutP(), b, h, i, j, a.numHeads(), a.tq(), tk) : 1f;
-                            int kvRow = bkv * tk + j;
-                            if (p * drop != 0f) {
-                                axpy(p * drop, dout, row * vd, dv, kvRow * vd, vd);   // dV_j += P̃_ij dO_i
+                        // P, recomputed from the scores and the saved log-sum-exp.
+                        gemm(rows, n, hd, q, row0 * hd, hd, false, k, kOff, hd, true, p, 0, n, scale, 0f);
+                        // dP = dO·Vᵀ
+                        gemm(rows, n, vd, dout, row0 * vd, vd, false, v, vOff, vd, true, ds, 0, n, 1f, 0f);
+                        for (int r = 0; r < rows; r++) {
+                            int i = i0 + r;
+                            int so = r * n;
+                            float rowLse = lse[row0 + r];
+                            int jEnd = rowLse == Float.NEGATIVE_INFINITY ? 0 : visibleEnd(a, i);
+                            addMaskAndMax(a, mask, b, h, i, p, so, jEnd);
+                            expShifted(p, so, jEnd, rowLse);
+                            java.util.Arrays.fill(p, so + jEnd, so + n, 0f);
+                            float di = dot(dout, (row0 + r) * vd, out, (row0 + r) * vd, vd);
+                            for (int j = 0; j < jEnd; j++) {
+                                float drop = dropout ? (float) AttentionDropout.factor(a.dropoutSeed(),
+                                        a.dropoutP(), b, h, i, j, a.numHeads(), tq, tk) : 1f;
+                                if (dropout) {
+                                    pd[so + j] = p[so + j] * drop;
+                                }
+                                ds[so + j] = p[so + j] * (drop * ds[so + j] - di) * scale;
                             }
-                            float ds = p * (drop * dp[j] - di) * scale;
-                            if (ds != 0f) {
-                                axpy(ds, k, kvRow * hd, dq, row * hd, hd);            // dQ_i += dS_ij k_j
-                                axpy(ds, q, row * hd, dk, kvRow * hd, hd);            // dK_j += dS_ij q_i
+                            java.util.Arrays.fill(ds, so + jEnd, so + n, 0f);
+                            if (dropout) {
+                                java.util.Arrays.fill(pd, so + jEnd, so + n, 0f);
                             }
                         }
+                        // dV += P̃ᵀ·dO,  dQ += dS·K,  dK += dSᵀ·Q
+                        gemm(n, vd, rows, pd, 0, n, true, dout, row0 * vd, vd, false, dv, vOff, vd, 1f, 1f);
+                        gemm(rows, hd, n, ds, 0, n, false, k, kOff, hd, false, dq, row0 * hd, hd, 1f, 1f);
+                        gemm(n, hd, rows, ds, 0, n, true, q, row0 * hd, hd, false, dk, kOff, hd, 1f, 1f);
                     }
                 }
             }

@@ -96,6 +96,24 @@ final class VectorGemm {
         }
     }
 
+    /**
+     * The same product on the calling thread only: for kernels that already run one task per
+     * pool thread (fused attention) and call GEMM from inside it.
+     */
+    static void gemmOnThisThread(Gemm g) {
+        if (g.batch() == 0 || g.m() == 0 || g.n() == 0) {
+            return;
+        }
+        if (g.k() == 0) {
+            scaleOnly(g);
+            return;
+        }
+        float[] bp = B_PANEL.get();
+        for (int bt = 0; bt < g.batch(); bt++) {
+            product(g, bt, bp, false);
+        }
+    }
+
     /** C[bt] = alpha·op(A[bt])·op(B[bt]) + beta·C[bt], row blocks split across the pool if parallel. */
     private static void product(Gemm g, int bt, float[] bp, boolean parallel) {
         int m = g.m();
@@ -152,7 +170,7 @@ final class VectorGemm {
 
     /**
      * C[0:rows, 0:cols] (at ci, leading dim ldc) = alpha·(Ap·Bp) + beta·C, where Ap is a packed
-     * kc×MR sliver (MR values per step p) and Bp a packed kc×NR sliver (NR values per step).
+     * MR×kc sliver (row r at ao + r·kc) and Bp a packed kc×NR sliver (NR values per step p).
      */
     private static void microKernel(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int ci, int ldc,
                                     int rows, int cols, float alpha, float beta, float[] tile) {
@@ -162,19 +180,22 @@ final class VectorGemm {
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         // One step of p per iteration. (Unrolling by hand makes C2 spill accumulators and keep
         // the bounds checks: measured slower.)
-        for (int p = 0; p < kc; p++, ao += MR, bo += NR) {
+        int a1 = ao + kc;                                   // the sliver's rows, kc values each
+        int a2 = ao + 2 * kc;
+        int a3 = ao + 3 * kc;
+        for (int p = 0; p < kc; p++, bo += NR) {
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
             FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
-            FloatVector a = FloatVector.broadcast(S, ap[ao]);
+            FloatVector a = FloatVector.broadcast(S, ap[ao + p]);
             c00 = a.fma(b0, c00);
             c01 = a.fma(b1, c01);
-            a = FloatVector.broadcast(S, ap[ao + 1]);
+            a = FloatVector.broadcast(S, ap[a1 + p]);
             c10 = a.fma(b0, c10);
             c11 = a.fma(b1, c11);
-            a = FloatVector.broadcast(S, ap[ao + 2]);
+            a = FloatVector.broadcast(S, ap[a2 + p]);
             c20 = a.fma(b0, c20);
             c21 = a.fma(b1, c21);
-            a = FloatVector.broadcast(S, ap[ao + 3]);
+            a = FloatVector.broadcast(S, ap[a3 + p]);
             c30 = a.fma(b0, c30);
             c31 = a.fma(b1, c31);
         }

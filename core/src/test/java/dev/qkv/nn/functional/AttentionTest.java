@@ -92,6 +92,19 @@ class AttentionTest {
         assertPathsAgree("key padding", 2, 2, 2, 4, 8, 8, 8, padding, false, 0, 0);
     }
 
+    /** Long sequences: the fused kernel works in blocks of query rows; cross their edges. */
+    @Test
+    void pathsAgreeAcrossQueryBlocks() {
+        assertPathsAgree("long causal", 1, 2, 2, 150, 150, 16, 8, null, true, 0, 0);
+        assertPathsAgree("long gqa, kv-cache offset", 1, 4, 2, 70, 135, 8, 12, null, true, 65, 0);
+        assertPathsAgree("long, negative offset", 1, 1, 1, 131, 129, 8, 8, null, true, -70, 0);   // early rows see nothing
+        assertPathsAgree("long decode step", 2, 3, 3, 1, 300, 8, 8, null, false, 0, 0);
+        Generator g = new Generator(6);
+        Tensor mask = Tensor.rand(g, 1, 1, 129, 140).lt(0.8);
+        assertPathsAgree("long masked", 2, 2, 1, 129, 140, 8, 8, mask, false, 0, 0);
+        assertPathsAgree("long dropout", 1, 2, 1, 100, 100, 8, 8, null, true, 0, 0.2);
+    }
+
     @Test
     void pathsDropTheSameWeights() {
         assertPathsAgree("dropout", 2, 2, 1, 6, 7, 4, 4, null, true, 0, 0.3);
