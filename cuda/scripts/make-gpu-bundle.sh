@@ -4,7 +4,8 @@
 #
 #   jdk/     a jlink'ed JDK runtime (java.base, jdk.incubator.vector, java.logging,
 #            jdk.unsupported; --compress zip-9)
-#   lib/     qkv-core and qkv-cuda jars, the cuda module's test classes, JCuda and JCublas with
+#   lib/     qkv-core and qkv-cuda jars, core's test-jar (the shared backend contract suite), the
+#            cuda module's test classes, JCuda and JCublas with
 #            their linux-x86_64 natives, and the JUnit console launcher
 #   run-gpu-tests.sh   runs the GPU tests (and prints which cuBLAS binding was chosen)
 #
@@ -31,6 +32,7 @@ mkdir -p "$out/lib"
 ./mvnw -B -q dependency:copy -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit_console" \
     -DoutputDirectory="$out/lib"
 cp cuda/target/qkv-cuda-*.jar "$out/lib/"
+cp core/target/qkv-core-*-tests.jar "$out/lib/"       # the shared backend contract suite
 "$JAVA_HOME/bin/jar" --create --file "$out/lib/qkv-cuda-tests.jar" -C cuda/target/test-classes .
 
 "$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.logging,jdk.unsupported \
@@ -49,6 +51,8 @@ exec jdk/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-
     --select-class dev.qkv.backend.cuda.BlasSelectorTest \
     --select-class dev.qkv.backend.cuda.ProviderWithoutDeviceTest \
     --select-class dev.qkv.backend.cuda.CudaBackendContractTest \
+    --select-class dev.qkv.backend.cuda.CudaBeyondContractTest \
+    --select-class dev.qkv.backend.cuda.CudaOptimizerUpdateTest \
     --select-class dev.qkv.backend.cuda.CudaGptTrainingTest \
     --select-class dev.qkv.backend.cuda.CudaMemoryLeakTest
 RUN
