@@ -30,6 +30,8 @@ import dev.qkv.tensor.Layout;
  *   <li>All work runs in order on one stream. Host copies ({@link #download}) wait for it. An
  *   out-of-range index seen by a kernel is reported at the next synchronisation as an
  *   {@link IndexOutOfBoundsException}.</li>
+ *   <li>Optimizer steps ({@link #adamUpdate}, {@link #sgdUpdate}) are one kernel per parameter
+ *   for float32 and give the CPU's composed update bit for bit (see optim.cu).</li>
  *   <li>Fused ops without a kernel for a dtype (e.g. float64 attention) use {@link Backend}'s
  *   default bodies.</li>
  * </ul>

@@ -2,10 +2,10 @@ package dev.qkv.backend.cuda;
 
 import dev.qkv.backend.Backend;
 import dev.qkv.backend.BackendContractTest;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 
 /**
- * Needs a GPU (the whole class is skipped, with the reason printed, otherwise). core's shared
+ * Needs a GPU (every test is skipped, with the reason printed once, otherwise). core's shared
  * backend contract suite, the same one the CPU backends pass ({@code VectorCpuBackendContractTest}),
  * run on {@link CudaBackend}: every primitive and fused row op on seeded random data of odd sizes
  * and strided views, uploaded to the GPU, computed there, downloaded and compared with the scalar
@@ -19,8 +19,9 @@ import org.junit.jupiter.api.BeforeAll;
 class CudaBackendContractTest extends BackendContractTest {
     private static CudaBackend cuda;
 
-    @BeforeAll
-    static void device() {
+    /** Per test rather than per class, so that a run without a GPU reports each test as skipped. */
+    @BeforeEach
+    void device() {
         cuda = GpuTests.requireCuda("CudaBackendContractTest");
     }
 
