@@ -155,9 +155,26 @@ class CudaOptimizerUpdateTest {
                 }
             }
         }
-        // A float64 parameter takes the composed path on the device and still matches.
-        Parameter p64 = new Parameter(Tensor.randn(new Generator(4), 9).to(DType.FLOAT64).to(Device.cuda(0)));
-        p64.setGrad(Tensor.randn(new Generator(5), 9).to(DType.FLOAT64).to(Device.cuda(0)));
-        new AdamW(List.of(p64), 1e-2).step();
+        // A float64 parameter takes the composed path on the device (elementwise kernels through
+        // double, each op one IEEE rounding) and so matches the CPU bit for bit too.
+        Tensor init64 = Tensor.randn(new Generator(4), 9).to(DType.FLOAT64);
+        Tensor grad64 = Tensor.randn(new Generator(5), 9).to(DType.FLOAT64);
+        Parameter cpu64 = new Parameter(init64.contiguousCopy());
+        Parameter gpu64 = new Parameter(init64.to(Device.cuda(0)));
+        AdamW cpuOpt = new AdamW(List.of(cpu64), 1e-2);
+        AdamW gpuOpt = new AdamW(List.of(gpu64), 1e-2);
+        for (int step = 1; step <= 3; step++) {
+            cpu64.setGrad(grad64);
+            gpu64.setGrad(grad64.to(Device.cuda(0)));
+            cpuOpt.step();
+            gpuOpt.step();
+            double[] e = cpu64.toDoubleArray();
+            double[] g = gpu64.toDoubleArray();
+            for (int i = 0; i < e.length; i++) {
+                if (Double.doubleToRawLongBits(e[i]) != Double.doubleToRawLongBits(g[i])) {
+                    fail("AdamW float64 step " + step + " element " + i + ": CPU " + e[i] + ", CUDA " + g[i]);
+                }
+            }
+        }
     }
 }
