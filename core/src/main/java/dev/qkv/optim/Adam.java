@@ -59,9 +59,9 @@ public class Adam extends Optimizer {
 
     /**
      * The step runs as one {@link dev.qkv.backend.Backend#adamUpdate} on the parameter's backend: a
-     * single kernel on a device that has one (CUDA, float32), otherwise the elementwise ops
-     * composed in the order the formula above is written, rounding to the parameter's dtype after
-     * each, as {@code torch.optim.Adam}'s for-loop implementation does.
+     * single kernel on a device that has one (CUDA, float32), otherwise elementwise ops that round
+     * to the parameter's dtype after each, ordered as {@code torch.optim.Adam}'s for-loop
+     * implementation orders them (core's {@code dev.qkv.backend.OptimizerUpdates}).
      */
     @Override
     protected void update(ParamGroup group, Tensor p, Tensor grad, State state) {

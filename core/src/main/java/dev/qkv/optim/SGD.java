@@ -49,8 +49,9 @@ public class SGD extends Optimizer {
 
     /**
      * The step runs as one {@link dev.qkv.backend.Backend#sgdUpdate} on the parameter's backend: a
-     * single kernel on a device that has one (CUDA, float32), otherwise the elementwise ops
-     * composed in the order written above, rounding to the parameter's dtype after each.
+     * single kernel on a device that has one (CUDA, float32), otherwise elementwise ops that round
+     * to the parameter's dtype after each, ordered as {@code torch.optim.SGD}'s for-loop
+     * implementation orders them (core's {@code dev.qkv.backend.OptimizerUpdates}).
      */
     @Override
     protected void update(ParamGroup group, Tensor p, Tensor grad, State state) {
