@@ -4,9 +4,13 @@
 #
 #   jdk/     a jlink'ed JDK runtime (java.base, jdk.incubator.vector, java.logging,
 #            jdk.unsupported; --compress zip-9)
-#   lib/     qkv-core and qkv-cuda jars, the cuda module's test classes, JCuda and JCublas with
+#   lib/     qkv-core and qkv-cuda jars, core's test-jar (the shared backend contract suite), the
+#            cuda module's test classes, JCuda and JCublas with
 #            their linux-x86_64 natives, and the JUnit console launcher
 #   run-gpu-tests.sh   runs the GPU tests (and prints which cuBLAS binding was chosen)
+#   run-gpu-compare.sh, gpu_peers.py, gpu_report.py   the GPU benchmark against PyTorch on the
+#            same machine (bench/run-gpu-compare.sh; needs a Python with PyTorch for CUDA there);
+#            lib/qkv-bench-gpu.jar holds its Java side (dev.qkv.bench.gpu)
 #
 #   cuda/scripts/make-gpu-bundle.sh [OUTPUT_FOLDER]     (default: cuda/target/gpu-bundle)
 #
@@ -23,7 +27,7 @@ junit_console=1.14.1
 source "$root/bin/select-jdk.sh"                 # JAVA_HOME: a JDK 25 or newer
 
 cd "$root"
-./mvnw -B -q -pl core,cuda -am install -DskipTests
+./mvnw -B -q -pl core,cuda,bench -am install -DskipTests
 ./mvnw -B -q -pl cuda test-compile
 rm -rf "$out"
 mkdir -p "$out/lib"
@@ -31,7 +35,12 @@ mkdir -p "$out/lib"
 ./mvnw -B -q dependency:copy -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit_console" \
     -DoutputDirectory="$out/lib"
 cp cuda/target/qkv-cuda-*.jar "$out/lib/"
+cp core/target/qkv-core-*-tests.jar "$out/lib/"       # the shared backend contract suite
 "$JAVA_HOME/bin/jar" --create --file "$out/lib/qkv-cuda-tests.jar" -C cuda/target/test-classes .
+"$JAVA_HOME/bin/jar" --create --file "$out/lib/qkv-bench-gpu.jar" -C bench/target/classes dev/qkv/bench/gpu
+cp bench/run-gpu-compare.sh bench/gpu_peers.py bench/gpu_report.py "$out/"
+echo "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- core cuda bench 2>/dev/null \
+    || echo ' (with uncommitted changes)')" > "$out/COMMIT"
 
 "$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.logging,jdk.unsupported \
     --compress zip-9 --no-header-files --no-man-pages --strip-debug --output "$out/jdk"
@@ -49,8 +58,11 @@ exec jdk/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-
     --select-class dev.qkv.backend.cuda.BlasSelectorTest \
     --select-class dev.qkv.backend.cuda.ProviderWithoutDeviceTest \
     --select-class dev.qkv.backend.cuda.CudaBackendContractTest \
+    --select-class dev.qkv.backend.cuda.CudaBeyondContractTest \
+    --select-class dev.qkv.backend.cuda.CudaOptimizerUpdateTest \
     --select-class dev.qkv.backend.cuda.CudaGptTrainingTest \
     --select-class dev.qkv.backend.cuda.CudaMemoryLeakTest
 RUN
 chmod +x "$out/run-gpu-tests.sh"
-echo "GPU test bundle in $out ($(du -sh "$out" | cut -f1)); run $out/run-gpu-tests.sh on the GPU machine"
+echo "GPU test bundle in $out ($(du -sh "$out" | cut -f1)); on the GPU machine run $out/run-gpu-tests.sh, then"
+echo "$out/run-gpu-compare.sh --python /path/to/python-with-torch (see docs/BENCH.md)"

@@ -141,6 +141,23 @@ public interface Backend {
                 smoothing);
     }
 
+    // ----- fused optimizer updates (see AdamUpdate and SgdUpdate for the math) -----
+
+    /**
+     * One Adam/AdamW step on one parameter, in place. The default composes it from
+     * {@link #binary}/{@link #unary}/{@link #copy} exactly as the tensor expressions of
+     * {@code dev.qkv.optim.Adam} would (see {@link OptimizerUpdates}); a device overrides it with
+     * one kernel instead of about a dozen launches.
+     */
+    default void adamUpdate(AdamUpdate update) {
+        OptimizerUpdates.adam(this, update);
+    }
+
+    /** One SGD step (momentum, dampening, nesterov, weight decay) on one parameter, in place; see {@link #adamUpdate}. */
+    default void sgdUpdate(SgdUpdate update) {
+        OptimizerUpdates.sgd(this, update);
+    }
+
     // ----- fused attention (see AttentionArgs for the shapes and the math) -----
 
     /**

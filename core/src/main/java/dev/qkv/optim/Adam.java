@@ -1,5 +1,6 @@
 package dev.qkv.optim;
 
+import dev.qkv.backend.AdamUpdate;
 import dev.qkv.tensor.Tensor;
 
 import java.util.LinkedHashMap;
@@ -56,29 +57,21 @@ public class Adam extends Optimizer {
         this.decoupledWeightDecay = decoupledWeightDecay;
     }
 
+    /**
+     * The step runs as one {@link dev.qkv.backend.Backend#adamUpdate} on the parameter's backend: a
+     * single kernel on a device that has one (CUDA, float32), otherwise elementwise ops that round
+     * to the parameter's dtype after each, ordered as {@code torch.optim.Adam}'s for-loop
+     * implementation orders them (core's {@code dev.qkv.backend.OptimizerUpdates}).
+     */
     @Override
     protected void update(ParamGroup group, Tensor p, Tensor grad, State state) {
-        double lr = group.lr();
-        double wd = group.weightDecay();
-        if (wd != 0 && decoupledWeightDecay) {
-            p.mul_(1 - lr * wd);                          // AdamW: shrink the weights themselves
-        } else if (wd != 0) {
-            grad = grad.add(p.mul(wd));                   // Adam: the L2 penalty's gradient
-        }
+        Tensor g = Optimizer.gradientLike(getClass().getSimpleName(), p, grad);
         Tensor m = state.zerosLike("exp_avg", p);
         Tensor v = state.zerosLike("exp_avg_sq", p);
-        m.mul_(beta1).add_(grad.mul(1 - beta1));
-        v.mul_(beta2).add_(grad.mul(grad).mul(1 - beta2));
-        if (amsgrad) {
-            Tensor vMax = state.zerosLike("max_exp_avg_sq", p);
-            vMax.copy_(vMax.maximum(v));
-            v = vMax;
-        }
-        long t = state.step();
-        double biasCorrection1 = 1 - Math.pow(beta1, t);
-        double biasCorrection2 = 1 - Math.pow(beta2, t);
-        Tensor denom = v.sqrt().div(Math.sqrt(biasCorrection2)).add(eps);
-        p.sub_(m.div(denom).mul(lr / biasCorrection1));
+        Tensor vMax = amsgrad ? state.zerosLike("max_exp_avg_sq", p) : null;
+        p.backend().adamUpdate(new AdamUpdate(p.storage(), p.layout(), g.storage(), g.layout(), m.storage(), m.layout(),
+                v.storage(), v.layout(), vMax == null ? null : vMax.storage(), vMax == null ? null : vMax.layout(),
+                group.lr(), beta1, beta2, eps, group.weightDecay(), decoupledWeightDecay, state.step()));
     }
 
     @Override

@@ -134,6 +134,19 @@ public abstract class Optimizer {
      */
     protected abstract void update(ParamGroup group, Tensor param, Tensor grad, State state);
 
+    /**
+     * The gradient as the fused updates take it: on the parameter's device and in its dtype (a
+     * gradient set with {@code setGrad} in another floating dtype is converted, as PyTorch would
+     * refuse it outright). Throws, naming the optimizer and the shapes, for another device.
+     */
+    static Tensor gradientLike(String optimizer, Tensor p, Tensor grad) {
+        if (!grad.device().equals(p.device())) {
+            throw new IllegalArgumentException(optimizer + ": the gradient of a parameter of shape "
+                    + Arrays.toString(p.shape()) + " on " + p.device() + " is on " + grad.device());
+        }
+        return grad.dtype() == p.dtype() ? grad : grad.to(p.dtype());
+    }
+
     /** The optimizer-wide hyperparameters by name, for {@link #toString()} and the state dict's metadata. */
     protected abstract Map<String, Object> hyperparameters();
 

@@ -1,5 +1,6 @@
 package dev.qkv.optim;
 
+import dev.qkv.backend.SgdUpdate;
 import dev.qkv.tensor.Tensor;
 
 import java.util.LinkedHashMap;
@@ -46,20 +47,24 @@ public class SGD extends Optimizer {
         this(params, lr, 0, 0, 0, false);
     }
 
+    /**
+     * The step runs as one {@link dev.qkv.backend.Backend#sgdUpdate} on the parameter's backend: a
+     * single kernel on a device that has one (CUDA, float32), otherwise elementwise ops that round
+     * to the parameter's dtype after each, ordered as {@code torch.optim.SGD}'s for-loop
+     * implementation orders them (core's {@code dev.qkv.backend.OptimizerUpdates}).
+     */
     @Override
     protected void update(ParamGroup group, Tensor p, Tensor grad, State state) {
-        Tensor d = group.weightDecay() != 0 ? grad.add(p.mul(group.weightDecay())) : grad;
+        Tensor g = Optimizer.gradientLike("SGD", p, grad);
+        Tensor buf = null;
+        boolean first = false;
         if (momentum != 0) {
-            Tensor buf = state.get("momentum_buffer");
-            if (buf == null) {
-                buf = d.contiguousCopy();
-                state.put("momentum_buffer", buf);
-            } else {
-                buf.mul_(momentum).add_(d.mul(1 - dampening));
-            }
-            d = nesterov ? d.add(buf.mul(momentum)) : buf;
+            first = state.get("momentum_buffer") == null;
+            buf = state.zerosLike("momentum_buffer", p);
         }
-        p.sub_(d.mul(group.lr()));
+        p.backend().sgdUpdate(new SgdUpdate(p.storage(), p.layout(), g.storage(), g.layout(),
+                buf == null ? null : buf.storage(), buf == null ? null : buf.layout(), group.lr(), momentum, dampening,
+                group.weightDecay(), nesterov, first));
     }
 
     @Override

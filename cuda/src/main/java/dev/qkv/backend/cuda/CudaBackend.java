@@ -1,10 +1,12 @@
 package dev.qkv.backend.cuda;
 
+import dev.qkv.backend.AdamUpdate;
 import dev.qkv.backend.AttentionArgs;
 import dev.qkv.backend.Backend;
 import dev.qkv.backend.BinaryOp;
 import dev.qkv.backend.Gemm;
 import dev.qkv.backend.ReduceOp;
+import dev.qkv.backend.SgdUpdate;
 import dev.qkv.backend.Storage;
 import dev.qkv.backend.UnaryOp;
 import dev.qkv.backend.cpu.CpuStorage;
@@ -28,6 +30,8 @@ import dev.qkv.tensor.Layout;
  *   <li>All work runs in order on one stream. Host copies ({@link #download}) wait for it. An
  *   out-of-range index seen by a kernel is reported at the next synchronisation as an
  *   {@link IndexOutOfBoundsException}.</li>
+ *   <li>Optimizer steps ({@link #adamUpdate}, {@link #sgdUpdate}) are one kernel per parameter
+ *   for float32 and give the CPU's composed update bit for bit (see optim.cu).</li>
  *   <li>Fused ops without a kernel for a dtype (e.g. float64 attention) use {@link Backend}'s
  *   default bodies.</li>
  * </ul>
@@ -141,61 +145,68 @@ public final class CudaBackend implements Backend, AutoCloseable {
         checkKernelErrors();
     }
 
-    /**
-     * One AdamW step (Adam with decoupled weight decay) on a float32 parameter, in one kernel:
-     * p ← p·(1 − lr·wd); m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²;
-     * p ← p − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + eps), where t = {@code step} (1 for the first step).
-     * The same math as {@link dev.qkv.optim.AdamW}; that optimizer does not call this yet.
-     */
-    public void fusedAdamW(Storage param, Storage grad, Storage m, Storage v, double lr, double beta1, double beta2,
-                           double eps, double weightDecay, long step) {
-        fusedAdam(param, grad, m, v, null, lr, beta1, beta2, eps, weightDecay, true, step);
-    }
+    // ------------------------------------------------------------------ fused optimizer updates
 
     /**
-     * One Adam step: with {@code decoupled} the weight decay shrinks p (AdamW), otherwise it is
-     * added to the gradient (L2); {@code maxV} (may be null) enables AMSGrad.
+     * One kernel ({@code adam_update_f32}) when every buffer is float32 and contiguous (any
+     * offset); otherwise {@link Backend}'s default, composed from this backend's elementwise
+     * kernels. The kernel does the composed update's float operations in the same order with the
+     * same scalars, so both give the same bits (see optim.cu).
      */
-    public void fusedAdam(Storage param, Storage grad, Storage m, Storage v, Storage maxV, double lr, double beta1,
-                          double beta2, double eps, double weightDecay, boolean decoupled, long step) {
-        if (step < 1) {
-            throw new IllegalArgumentException("fusedAdam: step counts from 1, got " + step);
+    @Override
+    public void adamUpdate(AdamUpdate u) {
+        Storage[] buffers = {u.param(), u.grad(), u.expAvg(), u.expAvgSq(), u.maxExpAvgSq()};
+        Layout[] layouts = {u.paramLayout(), u.gradLayout(), u.expAvgLayout(), u.expAvgSqLayout(), u.maxExpAvgSqLayout()};
+        if (!fusedUpdateApplies("adamUpdate", buffers, layouts)) {
+            Backend.super.adamUpdate(u);
+            return;
         }
-        CudaStorage p = f32(param, "fusedAdam");
-        int n = p.size();
-        CudaStorage[] state = {f32(grad, "fusedAdam"), f32(m, "fusedAdam"), f32(v, "fusedAdam"),
-                maxV == null ? null : f32(maxV, "fusedAdam")};
-        for (CudaStorage s : state) {
-            if (s != null && s.size() != n) {
-                throw new IllegalArgumentException("fusedAdam: buffers of " + n + " and " + s.size() + " elements");
-            }
-        }
+        int n = u.paramLayout().numel();
         if (n == 0) {
             return;
         }
-        launch(Kernels.ADAM, LaunchShapes.elementwise(n), new KernelArgs().ptr(p).ptr(state[0]).ptr(state[1])
-                .ptr(state[2]).ptr(state[3]).i32(n).f64(lr).f64(beta1).f64(beta2).f64(eps).f64(weightDecay)
-                .flag(decoupled).f64(1 - Math.pow(beta1, step)).f64(1 - Math.pow(beta2, step)));
+        double wd = u.weightDecay();
+        int decayMode = wd == 0 ? 0 : u.decoupledWeightDecay() ? 2 : 1;
+        KernelArgs args = new KernelArgs();
+        for (int i = 0; i < buffers.length; i++) {
+            args.ptr((CudaStorage) buffers[i], layouts[i] == null ? 0 : layouts[i].offset());
+        }
+        launch(Kernels.ADAM, LaunchShapes.elementwise(n), args.i32(n).f64(u.beta1()).f64(1 - u.beta1()).f64(u.beta2())
+                .f64(1 - u.beta2()).i32(decayMode).f64(wd).f64(1 - u.lr() * wd).f64(Math.sqrt(u.biasCorrection2()))
+                .f64(u.eps()).f64(u.lr() / u.biasCorrection1()));
     }
 
-    /**
-     * One SGD step as {@link dev.qkv.optim.SGD} computes it: d = g + wd·p; with a momentum buffer
-     * b (non-null when momentum ≠ 0): b ← d on the first step, else b ← μ·b + (1−dampening)·d, and
-     * d ← d + μ·b (nesterov) or b; p ← p − lr·d.
-     */
-    public void fusedSgd(Storage param, Storage grad, Storage momentumBuffer, double lr, double momentum,
-                         double dampening, double weightDecay, boolean nesterov, boolean firstStep) {
-        CudaStorage p = f32(param, "fusedSgd");
-        CudaStorage g = f32(grad, "fusedSgd");
-        CudaStorage b = momentumBuffer == null ? null : f32(momentumBuffer, "fusedSgd");
-        if (g.size() != p.size() || (b != null && b.size() != p.size())) {
-            throw new IllegalArgumentException("fusedSgd: buffers of different sizes");
-        }
-        if (p.size() == 0) {
+    /** One kernel ({@code sgd_update_f32}) under the same conditions as {@link #adamUpdate}. */
+    @Override
+    public void sgdUpdate(SgdUpdate u) {
+        Storage[] buffers = {u.param(), u.grad(), u.momentumBuffer()};
+        Layout[] layouts = {u.paramLayout(), u.gradLayout(), u.momentumBufferLayout()};
+        if (!fusedUpdateApplies("sgdUpdate", buffers, layouts)) {
+            Backend.super.sgdUpdate(u);
             return;
         }
-        launch(Kernels.SGD, LaunchShapes.elementwise(p.size()), new KernelArgs().ptr(p).ptr(g).ptr(b).i32(p.size())
-                .f64(lr).f64(momentum).f64(dampening).f64(weightDecay).flag(nesterov).flag(firstStep));
+        int n = u.paramLayout().numel();
+        if (n == 0) {
+            return;
+        }
+        KernelArgs args = new KernelArgs();
+        for (int i = 0; i < buffers.length; i++) {
+            args.ptr((CudaStorage) buffers[i], layouts[i] == null ? 0 : layouts[i].offset());
+        }
+        launch(Kernels.SGD, LaunchShapes.elementwise(n), args.i32(n).f64(u.lr()).f64(u.momentum())
+                .f64(1 - u.dampening()).f64(u.weightDecay()).flag(u.nesterov()).flag(u.firstStep()));
+    }
+
+    /** Every (non-null) buffer is this backend's, float32 and contiguous: the fused kernels apply. */
+    private boolean fusedUpdateApplies(String op, Storage[] buffers, Layout[] layouts) {
+        boolean applies = true;
+        for (int i = 0; i < buffers.length; i++) {
+            if (buffers[i] != null) {
+                cuda(buffers[i], op);                              // throws for a buffer of another device
+                applies &= buffers[i].dtype() == DType.FLOAT32 && layouts[i].isContiguous();
+            }
+        }
+        return applies;
     }
 
     /**
@@ -243,14 +254,6 @@ public final class CudaBackend implements Backend, AutoCloseable {
         }
         throw new IllegalArgumentException(op + ": expected a buffer on " + device + ", got one on "
                 + (s == null ? "null" : s.device() + (s.device().equals(device) ? " (of another backend instance)" : "")));
-    }
-
-    private CudaStorage f32(Storage s, String op) {
-        CudaStorage c = cuda(s, op);
-        if (c.dtype() != DType.FLOAT32) {
-            throw new IllegalArgumentException(op + ": expected float32, got " + c.dtype());
-        }
-        return c;
     }
 
     static int code(Storage s) {

@@ -41,6 +41,15 @@ final class KernelArgs {
         return ptr(s.address());
     }
 
+    /** The device address of element {@code elementOffset} of a buffer, or a null pointer for null. */
+    KernelArgs ptr(CudaStorage s, int elementOffset) {
+        if (s == null) {
+            return ptr(0L);
+        }
+        keepAlive.add(s);
+        return ptr(s.address() + (long) elementOffset * s.dtype().byteSize());
+    }
+
     KernelArgs i32(int value) {
         return add(ParamKind.I32, buffer(4).putInt(value));
     }

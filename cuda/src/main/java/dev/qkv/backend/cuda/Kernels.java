@@ -84,7 +84,7 @@ final class Kernels {
             F64, F64);
 
     static final KernelSpec ADAM = add("optim", "adam_update_f32",
-            PTR, PTR, PTR, PTR, PTR, I32, F64, F64, F64, F64, F64, I32, F64, F64);
+            PTR, PTR, PTR, PTR, PTR, I32, F64, F64, F64, F64, I32, F64, F64, F64, F64, F64);
     static final KernelSpec SGD = add("optim", "sgd_update_f32", PTR, PTR, PTR, I32, F64, F64, F64, F64, I32, I32);
 
     static final KernelSpec ATTENTION_FORWARD = add("attention", "attention_forward_f32",

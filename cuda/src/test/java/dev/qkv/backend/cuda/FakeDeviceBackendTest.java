@@ -281,23 +281,6 @@ class FakeDeviceBackendTest {
     }
 
     @Test
-    void fusedOptimizerStepsCheckTheirBuffers() {
-        Storage p = f32(1, 2, 3);
-        Storage g = f32(1, 1, 1);
-        Storage m = be.allocate(DType.FLOAT32, 3);
-        Storage v = be.allocate(DType.FLOAT32, 3);
-        be.fusedAdamW(p, g, m, v, 1e-3, 0.9, 0.999, 1e-8, 0.01, 2);
-        HostMemoryDriver.Launch adam = driver.launches.getLast();
-        assertEquals("adam_update_f32", adam.kernel().name());
-        assertEquals(1 - 0.9 * 0.9, ByteBuffer.wrap(adam.args().value(12)).order(ByteOrder.LITTLE_ENDIAN).getDouble(), 1e-15,
-                "bias correction 1 − β1ᵗ at step 2");
-        assertThrows(IllegalArgumentException.class, () -> be.fusedAdamW(p, g, m, f32(1), 1e-3, 0.9, 0.999, 1e-8, 0, 1));
-        assertThrows(IllegalArgumentException.class, () -> be.fusedAdamW(p, g, m, v, 1e-3, 0.9, 0.999, 1e-8, 0, 0));
-        be.fusedSgd(p, g, be.allocate(DType.FLOAT32, 3), 0.1, 0.9, 0, 0, true, true);
-        assertEquals("sgd_update_f32", driver.launches.getLast().kernel().name());
-    }
-
-    @Test
     void buffersOfOtherDevicesAreRejectedNamingTheOp() {
         Backend cpu = CpuBackend.instance();
         Storage host = cpu.allocate(DType.FLOAT32, 3);
