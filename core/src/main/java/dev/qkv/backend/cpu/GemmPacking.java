@@ -20,28 +20,30 @@ final class GemmPacking {
     private static final int NR = VectorGemm.NR;
 
     /**
-     * op(A)[ic:ic+mc, pc:pc+kc] of batch bt into slivers of MR rows, each row kept whole: sliver
-     * s holds op(A)[ic + s·MR + r, pc + p] at {@code s·MR·kc + r·kc + p}. The micro-kernel reads
-     * the MR rows as MR sequential streams; for an untransposed A each row is one array copy.
+     * op(A)[ic:ic+mc, pc:pc+kc] of batch bt into slivers of MR rows: sliver s holds, for each
+     * p &lt; kc, the MR values op(A)[ic + s·MR + r, pc + p] at {@code s·kc·MR + p·MR + r}.
      */
     static void packA(Gemm g, int bt, int ic, int mc, int pc, int kc, float[] ap) {
         float[] a = ((CpuStorage.F32) g.a()).data;
         for (int s = 0; s * MR < mc; s++) {
-            int dst = s * MR * kc;
+            int dst = s * kc * MR;
             int i0 = ic + s * MR;
             int rows = Math.min(MR, mc - s * MR);
             if (rows < MR) {
-                Arrays.fill(ap, dst + rows * kc, dst + MR * kc, 0f);   // padding rows stay zero
+                Arrays.fill(ap, dst, dst + kc * MR, 0f);       // padding rows stay zero
             }
             if (!g.transA()) {
                 for (int r = 0; r < rows; r++) {                // A row i is contiguous along p
-                    System.arraycopy(a, g.aIndex(bt, i0 + r, pc), ap, dst + r * kc, kc);
+                    int src = g.aIndex(bt, i0 + r, pc);
+                    for (int p = 0; p < kc; p++) {
+                        ap[dst + p * MR + r] = a[src + p];
+                    }
                 }
             } else {
                 for (int p = 0; p < kc; p++) {                  // Aᵀ: column p is contiguous along i
                     int src = g.aIndex(bt, i0, pc + p);
                     for (int r = 0; r < rows; r++) {
-                        ap[dst + r * kc + p] = a[src + r];
+                        ap[dst + p * MR + r] = a[src + r];
                     }
                 }
             }
@@ -50,12 +52,12 @@ final class GemmPacking {
 
     /**
      * Slivers [s0, s1) of op(B)[pc:pc+kc, jc:jc+nc] of batch bt, NR columns each: sliver s holds,
-     * for each p &lt; kc, the NR values op(B)[pc + p, jc + s·NR + j] at {@code s·kc·NR + p·NR + j}.
+     * for each p &lt; kc, the NR values op(B)[pc + p, jc + s·NR + j] at {@code base + s·kc·NR + p·NR + j}.
      */
-    static void packB(Gemm g, int bt, int pc, int kc, int jc, int nc, int s0, int s1, float[] bp) {
+    static void packB(Gemm g, int bt, int pc, int kc, int jc, int nc, int s0, int s1, float[] bp, int base) {
         float[] b = ((CpuStorage.F32) g.b()).data;
         for (int s = s0; s < s1; s++) {
-            int dst = s * kc * NR;
+            int dst = base + s * kc * NR;
             int j0 = jc + s * NR;
             int cols = Math.min(NR, nc - s * NR);
             if (!g.transB()) {

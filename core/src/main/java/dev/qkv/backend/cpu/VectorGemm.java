@@ -9,9 +9,11 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <pre>
  * for jc in 0..N step NC                          (a column panel of C)
- *   for pc in 0..K step KC                        (C accumulates one KC-deep slab at a time)
- *     pack B[pc:pc+KC, jc:jc+NC] into slivers of KC×NR, once, shared   ({@link GemmPacking#packB})
- *     for each block of MC rows                   (the blocks are split across the pool)
+ *   pack B[0:K, jc:jc+NC] into KC-deep slabs of KC×NR slivers, once, shared
+ *                                                 ({@link GemmPacking#packB}; K in chunks of KQ)
+ *   for each block of MC rows                     (the blocks are split across the pool)
+ *     for pc in 0..K step KC                      (C accumulates one slab at a time, while its
+ *                                                  MC×NC block stays in L2)
  *       pack A[block rows, pc:pc+KC] into slivers of KC×MR             ({@link GemmPacking#packA})
  *       for each NR-wide sliver of B              (stays in L1)
  *         for each MR-high sliver of A            (streams from L2)
@@ -56,14 +58,27 @@ final class VectorGemm {
     static final int KC = Math.max(1, Integer.getInteger("qkv.gemm.kc", 256));
     /** Rows of C per block (24 register tiles): the packed A block is 96 KiB, L2-resident. */
     static final int MC = Math.max(MR, Integer.getInteger("qkv.gemm.mc", 24 * MR) / MR * MR);
-    /** Columns of C per panel: the packed B panel (KC×NC, 1 MiB) is shared by the threads via L2/L3. */
-    static final int NC = Math.max(NR, Integer.getInteger("qkv.gemm.nc", 1024) / NR * NR);
+    /** Columns of C per panel: a row block's C block (MC×NC, 192 KiB) stays in L2 across slabs. */
+    static final int NC = Math.max(NR, Integer.getInteger("qkv.gemm.nc", 512) / NR * NR);
+    /** Depth of B packed at once (all its KC slabs): bounds the packed panel to KQ×NC (8 MiB). */
+    static final int KQ = Math.max(KC, Integer.getInteger("qkv.gemm.kq", 4096) / KC * KC);
 
     /** Per-thread A buffers and edge tiles, reused across calls. */
     private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[][] {
             new float[MC * KC], new float[MR * NR]});
     /** Packed B panel of the thread that packs it; in a row-parallel product the workers read the caller's. */
-    private static final ThreadLocal<float[]> B_PANEL = ThreadLocal.withInitial(() -> new float[KC * NC]);
+    private static final ThreadLocal<float[]> B_PANEL = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** This thread's B panel, grown to hold k (at most KQ) rows of an n-column product. */
+    private static float[] bPanel(int k, int n) {
+        int need = Math.min(k, KQ) * roundUp(Math.min(n, NC), NR);
+        float[] bp = B_PANEL.get();
+        if (bp.length < need) {
+            bp = new float[need];
+            B_PANEL.set(bp);
+        }
+        return bp;
+    }
 
     static void gemm(Gemm g) {
         int m = g.m();
@@ -83,14 +98,14 @@ final class VectorGemm {
         if (threads > 1 && g.batch() >= 2 * threads) {
             // Many products: one whole product per task, each packing into its own thread's B panel.
             Parallel.forRange(g.batch(), 1, (b0, b1) -> {
-                float[] bp = B_PANEL.get();
+                float[] bp = bPanel(g.k(), n);
                 for (int bt = b0; bt < b1; bt++) {
                     product(g, bt, bp, false);
                 }
             });
             return;
         }
-        float[] bp = B_PANEL.get();
+        float[] bp = bPanel(g.k(), n);
         for (int bt = 0; bt < g.batch(); bt++) {
             product(g, bt, bp, threads > 1);
         }
@@ -108,7 +123,7 @@ final class VectorGemm {
             scaleOnly(g);
             return;
         }
-        float[] bp = B_PANEL.get();
+        float[] bp = bPanel(g.k(), g.n());
         for (int bt = 0; bt < g.batch(); bt++) {
             product(g, bt, bp, false);
         }
@@ -119,47 +134,73 @@ final class VectorGemm {
         int m = g.m();
         int n = g.n();
         int k = g.k();
-        // Row blocks: MC rows, or fewer so that every thread gets a block when m is small.
-        int mc = parallel ? Math.min(MC, roundUp((m + Parallel.threads() - 1) / Parallel.threads(), MR)) : MC;
+        // Row blocks of at most MC rows; in parallel, a multiple of the thread count of them, of
+        // near-equal height, so that no thread waits for another's extra block.
+        int threads = Parallel.threads();
+        int blocks = threads * ((m + threads * MC - 1) / (threads * MC));
+        int mc = parallel ? Math.min(MC, roundUp((m + blocks - 1) / blocks, MR)) : MC;
         int mBlocks = (m + mc - 1) / mc;
-        float alpha = (float) g.alpha();
         for (int jc0 = 0; jc0 < n; jc0 += NC) {
             int jc = jc0;
             int nc = Math.min(NC, n - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
-                int pcF = pc;
-                // The first slab applies beta to the old C; later slabs add onto what it stored.
-                float beta = pc == 0 ? (float) g.beta() : 1f;
-                int slivers = (nc + NR - 1) / NR;
+            int slivers = (nc + NR - 1) / NR;
+            for (int kq0 = 0; kq0 < k; kq0 += KQ) {
+                int kq = kq0;
+                int kLen = Math.min(KQ, k - kq);
+                int slabs = (kLen + KC - 1) / KC;
+                // Pack B[kq:kq+kLen, jc:jc+nc] once, every slab of it; then each row block runs
+                // through all the slabs in turn, so its C block stays in L2 from one slab to the next.
                 if (parallel) {
-                    Parallel.forRange(slivers, 4, (s0, s1) -> GemmPacking.packB(g, bt, pcF, kc, jc, nc, s0, s1, bp));
+                    Parallel.forRange(slabs * slivers, 4, (u0, u1) -> packSlabs(g, bt, kq, kLen, jc, nc, u0, u1, bp));
                     Parallel.forRange(mBlocks, 1, (b0, b1) -> {
                         for (int b = b0; b < b1; b++) {
-                            block(g, bt, b * mc, Math.min(mc, m - b * mc), pcF, kc, jc, nc, bp, alpha, beta);
+                            rowBlock(g, bt, b * mc, Math.min(mc, m - b * mc), kq, kLen, jc, nc, bp);
                         }
                     });
                 } else {
-                    GemmPacking.packB(g, bt, pc, kc, jc, nc, 0, slivers, bp);
+                    packSlabs(g, bt, kq, kLen, jc, nc, 0, slabs * slivers, bp);
                     for (int b = 0; b < mBlocks; b++) {
-                        block(g, bt, b * mc, Math.min(mc, m - b * mc), pc, kc, jc, nc, bp, alpha, beta);
+                        rowBlock(g, bt, b * mc, Math.min(mc, m - b * mc), kq, kLen, jc, nc, bp);
                     }
                 }
             }
         }
     }
 
-    /** C[ic:ic+mc, jc:jc+nc] of batch bt gets the slab pc:pc+kc, with B already packed in bp. */
-    private static void block(Gemm g, int bt, int ic, int mc, int pc, int kc, int jc, int nc, float[] bp,
-                              float alpha, float beta) {
+    /**
+     * Packing units [u0, u1) of B[kq:kq+kLen, jc:jc+nc]: unit u is sliver u % slivers of slab
+     * u / slivers. Slab q (rows kq + q·KC ...) starts at q·KC·ncPad in bp, ncPad = slivers·NR.
+     */
+    private static void packSlabs(Gemm g, int bt, int kq, int kLen, int jc, int nc, int u0, int u1, float[] bp) {
+        int slivers = (nc + NR - 1) / NR;
+        for (int u = u0; u < u1; ) {
+            int q = u / slivers;
+            int s1 = Math.min(u1 - q * slivers, slivers);
+            int pc = q * KC;
+            GemmPacking.packB(g, bt, kq + pc, Math.min(KC, kLen - pc), jc, nc, u - q * slivers, s1, bp,
+                    pc * slivers * NR);
+            u = q * slivers + s1;
+        }
+    }
+
+    /** C[ic:ic+mc, jc:jc+nc] of batch bt gets op(A)·op(B) over k in [kq, kq+kLen), B packed in bp. */
+    private static void rowBlock(Gemm g, int bt, int ic, int mc, int kq, int kLen, int jc, int nc, float[] bp) {
         float[][] buf = BUFFERS.get();
         float[] ap = buf[0];
         float[] c = ((CpuStorage.F32) g.c()).data;
-        GemmPacking.packA(g, bt, ic, mc, pc, kc, ap);
-        for (int jr = 0; jr < nc; jr += NR) {
-            for (int ir = 0; ir < mc; ir += MR) {
-                microKernel(kc, ap, ir * kc, bp, jr * kc, c, g.cIndex(bt, ic + ir, jc + jr), g.ldc(),
-                        Math.min(MR, mc - ir), Math.min(NR, nc - jr), alpha, beta, buf[1]);
+        float alpha = (float) g.alpha();
+        int ncPad = (nc + NR - 1) / NR * NR;
+        for (int pc = 0; pc < kLen; pc += KC) {
+            int kc = Math.min(KC, kLen - pc);
+            // The first slab of the whole product applies beta to the old C; later ones add to it.
+            float beta = kq + pc == 0 ? (float) g.beta() : 1f;
+            GemmPacking.packA(g, bt, ic, mc, kq + pc, kc, ap);
+            int slab = pc * ncPad;
+            for (int jr = 0; jr < nc; jr += NR) {
+                for (int ir = 0; ir < mc; ir += MR) {
+                    microKernel(kc, ap, ir * kc, bp, slab + jr * kc, c, g.cIndex(bt, ic + ir, jc + jr), g.ldc(),
+                            Math.min(MR, mc - ir), Math.min(NR, nc - jr), alpha, beta, buf[1]);
+                }
             }
         }
     }
@@ -170,7 +211,7 @@ final class VectorGemm {
 
     /**
      * C[0:rows, 0:cols] (at ci, leading dim ldc) = alpha·(Ap·Bp) + beta·C, where Ap is a packed
-     * MR×kc sliver (row r at ao + r·kc) and Bp a packed kc×NR sliver (NR values per step p).
+     * kc×MR sliver (MR values per step p) and Bp a packed kc×NR sliver (NR values per step p).
      */
     private static void microKernel(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int ci, int ldc,
                                     int rows, int cols, float alpha, float beta, float[] tile) {
@@ -180,22 +221,19 @@ final class VectorGemm {
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         // One step of p per iteration. (Unrolling by hand makes C2 spill accumulators and keep
         // the bounds checks: measured slower.)
-        int a1 = ao + kc;                                   // the sliver's rows, kc values each
-        int a2 = ao + 2 * kc;
-        int a3 = ao + 3 * kc;
-        for (int p = 0; p < kc; p++, bo += NR) {
+        for (int p = 0; p < kc; p++, ao += MR, bo += NR) {
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
             FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
-            FloatVector a = FloatVector.broadcast(S, ap[ao + p]);
+            FloatVector a = FloatVector.broadcast(S, ap[ao]);
             c00 = a.fma(b0, c00);
             c01 = a.fma(b1, c01);
-            a = FloatVector.broadcast(S, ap[a1 + p]);
+            a = FloatVector.broadcast(S, ap[ao + 1]);
             c10 = a.fma(b0, c10);
             c11 = a.fma(b1, c11);
-            a = FloatVector.broadcast(S, ap[a2 + p]);
+            a = FloatVector.broadcast(S, ap[ao + 2]);
             c20 = a.fma(b0, c20);
             c21 = a.fma(b1, c21);
-            a = FloatVector.broadcast(S, ap[a3 + p]);
+            a = FloatVector.broadcast(S, ap[ao + 3]);
             c30 = a.fma(b0, c30);
             c31 = a.fma(b1, c31);
         }
