@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
  * for jc in 0..N step NC                          (a column panel of C)
  *   pack B[0:K, jc:jc+NC] into KC-deep slabs of KC×NR slivers, once, shared
  *                                                 ({@link GemmPacking#packB}; K in chunks of KQ)
- *   for each block of MC rows                     (the blocks are split across the pool)
+ *   for each block of MC rows                     (split across the pool if C is narrow)
  *     for pc in 0..K step KC                      (C accumulates one slab at a time, while its
  *                                                  MC×NC block stays in L2)
  *       pack A[block rows, pc:pc+KC] into slivers of KC×MR             ({@link GemmPacking#packA})
