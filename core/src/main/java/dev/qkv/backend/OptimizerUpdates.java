@@ -39,6 +39,16 @@ final class OptimizerUpdates {
         return s;
     }
 
+    /** grad + wd·p (L2 weight decay, coupled), as a new contiguous buffer; torch's grad.add(p, alpha=wd). */
+    private static Storage gradPlusDecay(Backend be, DType dt, int n, Storage p, Layout pl, Storage g, Layout gl,
+                                         double wd, Layout c, Layout s) {
+        Storage pwd = be.allocate(dt, n);
+        be.binary(BinaryOp.MUL, p, pl, scalar(be, dt, wd), s, pwd, c);                       // p.mul(wd)
+        Storage out = be.allocate(dt, n);
+        be.binary(BinaryOp.ADD, g, gl, pwd, c, out, c);                                      // grad.add(...)
+        return out;
+    }
+
     static void adam(Backend be, AdamUpdate u) {
         DType dt = u.param().dtype();
         int[] shape = u.paramLayout().shape();
@@ -57,11 +67,7 @@ final class OptimizerUpdates {
         if (wd != 0 && u.decoupledWeightDecay()) {
             be.binary(BinaryOp.MUL, p, pl, scalar(be, dt, 1 - lr * wd), s, p, pl);          // p.mul_(1 − lr·wd)
         } else if (wd != 0) {
-            Storage pwd = be.allocate(dt, n);
-            be.binary(BinaryOp.MUL, p, pl, scalar(be, dt, wd), s, pwd, c);                   // p.mul(wd)
-            Storage g2 = be.allocate(dt, n);
-            be.binary(BinaryOp.ADD, g, gl, pwd, c, g2, c);                                   // grad.add(...)
-            g = g2;
+            g = gradPlusDecay(be, dt, n, p, pl, g, gl, wd, c, s);
             gl = c;
         }
         Storage m = u.expAvg();
@@ -108,11 +114,7 @@ final class OptimizerUpdates {
         Storage d = u.grad();
         Layout dl = u.gradLayout();
         if (u.weightDecay() != 0) {
-            Storage pwd = be.allocate(dt, n);
-            be.binary(BinaryOp.MUL, p, pl, scalar(be, dt, u.weightDecay()), s, pwd, c);      // p.mul(wd)
-            Storage d2 = be.allocate(dt, n);
-            be.binary(BinaryOp.ADD, d, dl, pwd, c, d2, c);                                   // grad.add(...)
-            d = d2;
+            d = gradPlusDecay(be, dt, n, p, pl, d, dl, u.weightDecay(), c, s);
             dl = c;
         }
         if (u.momentum() != 0) {

@@ -136,6 +136,23 @@ class ThreadCountReproducibilityTest {
             BE.crossEntropyBackward(x, targets, lse, dloss, dx, ROWS, COLS, -100, 0.1);
             return concat(loss, lse, dx);
         });
+        ops.put("fused attention (causal, GQA, past one query block) and backward", () -> {
+            int b = 2, h = 4, hkv = 2, t = 131, d = 16;
+            CpuStorage.F32 q = random(b * h * t * d, 11);
+            CpuStorage.F32 k = random(b * hkv * t * d, 12);
+            CpuStorage.F32 v = random(b * hkv * t * d, 13);
+            CpuStorage.F32 dout = random(b * h * t * d, 14);
+            CpuStorage.F32 out = f32(b * h * t * d);
+            CpuStorage.F32 lse = f32(b * h * t);
+            AttentionArgs args = new AttentionArgs(b, h, hkv, t, t, d, d, q, k, v, null, null, true, 0, 0.25,
+                    0.0, 0L, out, lse);
+            BE.attentionForward(args);
+            CpuStorage.F32 dq = f32(q.data.length);
+            CpuStorage.F32 dk = f32(k.data.length);
+            CpuStorage.F32 dv = f32(v.data.length);
+            BE.attentionBackward(args, dout, dq, dk, dv);
+            return concat(out, lse, dq, dk, dv);
+        });
         ops.put("indexSelect, indexAdd (repeats)", () -> {
             CpuStorage.F32 picked = f32(900 * COLS);
             BE.indexSelect(x, full, 0, idx, Layout.contiguous(900), picked);

@@ -77,38 +77,14 @@ final class VectorAttention {
                 s[so + j] += mask[base + j * st];
             }
         }
-        FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        int j = 0;
-        for (; j <= jEnd - L; j += L) {
-            vmax = vmax.max(FloatVector.fromArray(S, s, so + j));
-        }
-        float max = vmax.reduceLanes(jdk.incubator.vector.VectorOperators.MAX);
-        for (; j < jEnd; j++) {
-            max = Math.max(max, s[so + j]);
-        }
-        return max;
+        return VectorRows.max(s, so, jEnd);                    // −∞ for an empty row
     }
 
-    /** s[so, so+n) = e^(s − shift), in SIMD lanes; returns the sum. */
+    /** s[so, so+n) = e^(s − shift), in SIMD lanes; returns the sum (lanes added in a fixed order). */
     private static float expShifted(float[] s, int so, int n, float shift) {
-        int j = 0;
-        for (; j <= n - L; j += L) {
-            FloatVector.fromArray(S, s, so + j).sub(shift).intoArray(s, so + j);
-        }
-        for (; j < n; j++) {
-            s[so + j] -= shift;
-        }
+        VectorRows.minus(s, so, shift, s, so, n);
         VectorMath.exp(s, so, s, so, n);
-        FloatVector vsum = FloatVector.zero(S);
-        j = 0;
-        for (; j <= n - L; j += L) {
-            vsum = vsum.add(FloatVector.fromArray(S, s, so + j));
-        }
-        float sum = vsum.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
-        for (; j < n; j++) {
-            sum += s[so + j];
-        }
-        return sum;
+        return (float) VectorRows.sum(s, so, n);
     }
 
     private static void scale(float[] s, int so, int n, float w) {
@@ -119,19 +95,6 @@ final class VectorAttention {
         for (; j < n; j++) {
             s[so + j] *= w;
         }
-    }
-
-    private static float dot(float[] x, int xBase, float[] y, int yBase, int n) {
-        FloatVector acc = FloatVector.zero(S);
-        int d = 0;
-        for (; d <= n - L; d += L) {
-            acc = FloatVector.fromArray(S, x, xBase + d).fma(FloatVector.fromArray(S, y, yBase + d), acc);
-        }
-        float sum = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
-        for (; d < n; d++) {
-            sum += x[xBase + d] * y[yBase + d];
-        }
-        return sum;
     }
 
     static void forward(AttentionArgs a) {
@@ -244,7 +207,7 @@ final class VectorAttention {
                             addMaskAndMax(a, mask, b, h, i, p, so, jEnd);
                             expShifted(p, so, jEnd, rowLse);
                             java.util.Arrays.fill(p, so + jEnd, so + n, 0f);
-                            float di = dot(dout, (row0 + r) * vd, out, (row0 + r) * vd, vd);
+                            float di = (float) VectorRows.dot(dout, (row0 + r) * vd, out, (row0 + r) * vd, vd);
                             for (int j = 0; j < jEnd; j++) {
                                 float drop = dropout ? (float) AttentionDropout.factor(a.dropoutSeed(),
                                         a.dropoutP(), b, h, i, j, a.numHeads(), tq, tk) : 1f;

@@ -86,11 +86,7 @@ final class VectorGemm {
     static void gemm(Gemm g) {
         int m = g.m();
         int n = g.n();
-        if (g.batch() == 0 || m == 0 || n == 0) {
-            return;
-        }
-        if (g.k() == 0) {
-            scaleOnly(g);
+        if (handledWithoutProducts(g)) {
             return;
         }
         if (VectorGemv.applies(g)) {                             // a single row or column of C
@@ -131,11 +127,7 @@ final class VectorGemm {
      * pool thread (fused attention) and call GEMM from inside it.
      */
     static void gemmOnThisThread(Gemm g) {
-        if (g.batch() == 0 || g.m() == 0 || g.n() == 0) {
-            return;
-        }
-        if (g.k() == 0) {
-            scaleOnly(g);
+        if (handledWithoutProducts(g)) {
             return;
         }
         float[] bp = bPanel(g.k(), g.n());
@@ -293,6 +285,18 @@ final class VectorGemm {
                 c[i] = beta == 0f ? v : v + c[i] * beta;
             }
         }
+    }
+
+    /** Empty C: nothing to do; k = 0: C = beta·C. True when one of these applied. */
+    private static boolean handledWithoutProducts(Gemm g) {
+        if (g.batch() == 0 || g.m() == 0 || g.n() == 0) {
+            return true;
+        }
+        if (g.k() == 0) {
+            scaleOnly(g);
+            return true;
+        }
+        return false;
     }
 
     /** K = 0: op(A)·op(B) is all zeros, so C = beta·C (or 0 when beta is 0). */
