@@ -2,7 +2,7 @@
 # Builds a self-contained folder for running qkv's CUDA tests on a GPU machine that has the
 # NVIDIA driver but no JDK, no Maven and no CUDA toolkit:
 #
-#   jdk/     a jlink'ed JDK runtime (java.base, jdk.incubator.vector, java.logging,
+#   jdk/     a jlink'ed JDK runtime (java.base, jdk.incubator.vector, java.logging, java.management,
 #            jdk.unsupported; --compress zip-9)
 #   lib/     qkv-core and qkv-cuda jars, core's test-jar (the shared backend contract suite), the
 #            cuda module's test classes, JCuda and JCublas with
@@ -42,7 +42,7 @@ cp bench/run-gpu-compare.sh bench/gpu_peers.py bench/gpu_report.py "$out/"
 echo "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- core cuda bench 2>/dev/null \
     || echo ' (with uncommitted changes)')" > "$out/COMMIT"
 
-"$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.logging,jdk.unsupported \
+"$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.logging,java.management,jdk.unsupported \
     --compress zip-9 --no-header-files --no-man-pages --strip-debug --output "$out/jdk"
 
 cat > "$out/run-gpu-tests.sh" <<'RUN'

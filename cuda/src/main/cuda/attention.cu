@@ -353,3 +353,419 @@ extern "C" __global__ void attention_backward_dkdv_f32(const float* q, const flo
         }
     }
 }
+
+// ================================================================================================
+// Tiled kernels: the same math as the warp-per-row kernels above, restructured so that the
+// scores and every product are small matrix products held in registers.
+//
+// The kernels above give each query row one warp and compute one score per lane: every score
+// costs a D-long dot product read from shared memory, one float loaded per multiply-add, which
+// caps them far below the GPU's arithmetic rate. Here a block of 256 threads owns a 64×64 tile of
+// scores, and each thread a 4×4 sub-tile of it, so each value loaded from shared memory feeds 4
+// multiply-adds (as in any register-blocked GEMM). FlashAttention-2's loop order:
+//   forward, dQ: a block per 64 query rows, looping over 64-key tiles;
+//   dK, dV:      a block per 64 keys, looping over 64-query tiles of every query head of the
+//                key's group (GQA).
+// Thread (ty, tx) = (tid / 16, tid % 16) owns rows ty + 16r (r < 4) of a score tile and its
+// columns tx + 16c (c < 4); for products whose output runs over the head dim it owns columns
+// 64h + 4tx + c (c < 4, h < DP/64), so that it reads 16 bytes at a time there too.
+// Every operand sits in shared memory in its natural layout (row = token, column = head dim),
+// rows padded to DP + 4 floats so that both read patterns below are free of bank conflicts.
+// Head dims are padded with zeros to DP = 64 or 128; the Java side (CudaAttention) uses these
+// kernels when the padded tiles fit the device's shared memory, the warp-per-row kernels above
+// otherwise. Tests hold the two equal on the GPU, and both to ReferenceAttention.
+// ================================================================================================
+#define TQ 64                 // query rows per tile
+#define TK 64                 // keys per tile
+#define TPITCH (TK + 4)       // row pitch of 64-wide score tiles in shared memory
+
+// acc[r][c] += Σ_k A[ty + 16r][k] · B[tx + 16c][k]: both operands row-major with the summed
+// index contiguous (Q·Kᵀ, dO·Vᵀ). Reads are 16-byte; lda, ldb are multiples of 4, ≡ 4 mod 32.
+template <int K>
+__device__ __forceinline__ void mm_nt(float (&acc)[4][4], const float* A, int lda, const float* B, int ldb, int ty,
+                                      int tx) {
+#pragma unroll 1
+    for (int k = 0; k < K; k += 4) {
+        float4 a[4], b[4];
+#pragma unroll
+        for (int r = 0; r < 4; r++) a[r] = *reinterpret_cast<const float4*>(A + (ty + 16 * r) * lda + k);
+#pragma unroll
+        for (int c = 0; c < 4; c++) b[c] = *reinterpret_cast<const float4*>(B + (tx + 16 * c) * ldb + k);
+#pragma unroll
+        for (int r = 0; r < 4; r++) {
+#pragma unroll
+            for (int c = 0; c < 4; c++) {
+                acc[r][c] = fmaf(a[r].x, b[c].x, acc[r][c]);
+                acc[r][c] = fmaf(a[r].y, b[c].y, acc[r][c]);
+                acc[r][c] = fmaf(a[r].z, b[c].z, acc[r][c]);
+                acc[r][c] = fmaf(a[r].w, b[c].w, acc[r][c]);
+            }
+        }
+    }
+}
+
+// acc[r][4h + c] += Σ_k A[ty + 16r][k] · B[k][64h + 4tx + c] for k < K (the 64 keys or queries
+// of a tile): P·V, dS·K, Pᵀ·dO, dSᵀ·Q, with B a tile in its natural layout.
+template <int K, int H>
+__device__ __forceinline__ void mm_nn(float (&acc)[4][4 * H], const float* A, int lda, const float* B, int ldb,
+                                      int ty, int tx) {
+#pragma unroll 2
+    for (int k = 0; k < K; k += 4) {
+        float4 a[4];
+#pragma unroll
+        for (int r = 0; r < 4; r++) a[r] = *reinterpret_cast<const float4*>(A + (ty + 16 * r) * lda + k);
+#pragma unroll
+        for (int kk = 0; kk < 4; kk++) {
+#pragma unroll
+            for (int h = 0; h < H; h++) {
+                const float4 b = *reinterpret_cast<const float4*>(B + (k + kk) * ldb + 64 * h + 4 * tx);
+#pragma unroll
+                for (int r = 0; r < 4; r++) {
+                    const float ar = kk == 0 ? a[r].x : kk == 1 ? a[r].y : kk == 2 ? a[r].z : a[r].w;
+                    acc[r][4 * h + 0] = fmaf(ar, b.x, acc[r][4 * h + 0]);
+                    acc[r][4 * h + 1] = fmaf(ar, b.y, acc[r][4 * h + 1]);
+                    acc[r][4 * h + 2] = fmaf(ar, b.z, acc[r][4 * h + 2]);
+                    acc[r][4 * h + 3] = fmaf(ar, b.w, acc[r][4 * h + 3]);
+                }
+            }
+        }
+    }
+}
+
+// Loads rows [row0, row0 + 64) of a row-major [n][dim] matrix into dst[64][DP + 4], zero-filling
+// rows past n and columns past dim (the padding then adds nothing to any product).
+template <int DP>
+__device__ __forceinline__ void load_tile(float* dst, const float* src, int row0, int n, int dim) {
+    constexpr int LD = DP + 4;
+    if ((dim & 3) == 0) {                               // 16-byte loads (row starts stay aligned)
+        for (int e = threadIdx.x; e < 64 * DP / 4; e += blockDim.x) {
+            const int r = e / (DP / 4);
+            const int d = (e - r * (DP / 4)) * 4;
+            float4 x = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+            if (row0 + r < n && d < dim) x = *reinterpret_cast<const float4*>(src + (long long) (row0 + r) * dim + d);
+            *reinterpret_cast<float4*>(dst + r * LD + d) = x;
+        }
+    } else {
+        for (int e = threadIdx.x; e < 64 * DP; e += blockDim.x) {
+            const int r = e / DP;
+            const int d = e - r * DP;
+            dst[r * LD + d] = row0 + r < n && d < dim ? src[(long long) (row0 + r) * dim + d] : 0.0f;
+        }
+    }
+}
+
+// The 16 lanes that share a tile row (same ty) are one half of a warp: reduce across them.
+__device__ __forceinline__ float row_max16(float v) {
+    for (int o = 8; o > 0; o /= 2) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+__device__ __forceinline__ float row_sum16(float v) {
+    for (int o = 8; o > 0; o /= 2) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+// ---------------------------------------------------------------------------- tiled forward
+// grid.x = ceil(Tq / 64) · B · H, block = 256, dynamic shared memory = (3·64·(DP+4) + 64·68)
+// floats (LaunchShapes.attentionTiledForwardShared). Same parameters as attention_forward_f32.
+template <int DP>
+__device__ __forceinline__ void attention_forward_tiled(const float* q, const float* k, const float* v,
+                                                        const float* mask, const Strides& maskS, float* out,
+                                                        float* lse, int B, int H, int Hkv, int Tq, int Tk, int D,
+                                                        int Dv, int causal, int causalOffset, double scaleD,
+                                                        double dropoutP, unsigned long long seed) {
+    constexpr int LD = DP + 4;
+    constexpr int HN = DP / 64;
+    extern __shared__ float4 smem4[];
+    float* Qs = reinterpret_cast<float*>(smem4);        // [64][LD]  this block's query rows
+    float* Ks = Qs + TQ * LD;                           // [64][LD]  a tile of keys
+    float* Vs = Ks + TK * LD;                           // [64][LD]  and of values
+    float* Ps = Vs + TK * LD;                           // [64][TPITCH]  P·drop of the tile
+    const float scale = (float) scaleD;
+    const int tx = threadIdx.x & 15;
+    const int ty = threadIdx.x >> 4;
+
+    const int tiles = (Tq + TQ - 1) / TQ;
+    const int bh = blockIdx.x / tiles;
+    int qt = blockIdx.x - bh * tiles;
+    if (causal) qt = tiles - 1 - qt;                    // the longest rows first: a better tail
+    const int b = bh / H;
+    const int h = bh - b * H;
+    const int kvh = h / (H / Hkv);
+    const int i0 = qt * TQ;
+    const float* kh = k + (long long) (b * Hkv + kvh) * Tk * D;
+    const float* vh = v + (long long) (b * Hkv + kvh) * Tk * Dv;
+    load_tile<DP>(Qs, q + (long long) bh * Tq * D, i0, Tq, D);
+    int keyEnd = Tk;
+    if (causal) keyEnd = max(0, min(Tk, min(Tq - 1, i0 + TQ - 1) + causalOffset + 1));
+
+    float m[4], l[4], acc[4][4 * HN];
+#pragma unroll
+    for (int r = 0; r < 4; r++) {
+        m[r] = -CUDART_INF_F;                           // running max of the row's scores
+        l[r] = 0.0f;                                    // this thread's part of Σ exp(s − m)
+#pragma unroll
+        for (int c = 0; c < 4 * HN; c++) acc[r][c] = 0.0f;
+    }
+    for (int j0 = 0; j0 < keyEnd; j0 += TK) {
+        __syncthreads();                                // the previous tile is consumed
+        load_tile<DP>(Ks, kh, j0, Tk, D);
+        load_tile<DP>(Vs, vh, j0, Tk, Dv);
+        __syncthreads();
+        float s[4][4] = {};
+        mm_nt<DP>(s, Qs, LD, Ks, LD, ty, tx);
+#pragma unroll
+        for (int r = 0; r < 4; r++) {
+            const int i = i0 + ty + 16 * r;
+            float rowMax = -CUDART_INF_F;
+#pragma unroll
+            for (int c = 0; c < 4; c++) {
+                const int j = j0 + tx + 16 * c;
+                const bool visible = i < Tq && j < keyEnd && !(causal && j > i + causalOffset);
+                s[r][c] = visible ? scale * s[r][c] + mask_at(mask, maskS, b, h, i, j) : -CUDART_INF_F;
+                rowMax = fmaxf(rowMax, s[r][c]);
+            }
+            const float mNew = fmaxf(m[r], row_max16(rowMax));
+            const float correction = mNew == -CUDART_INF_F ? 1.0f : expf(m[r] - mNew);
+            l[r] *= correction;
+#pragma unroll
+            for (int c = 0; c < 4 * HN; c++) acc[r][c] *= correction;
+#pragma unroll
+            for (int c = 0; c < 4; c++) {
+                const int j = j0 + tx + 16 * c;
+                const float p = s[r][c] == -CUDART_INF_F ? 0.0f : expf(s[r][c] - mNew);
+                l[r] += p;
+                Ps[(ty + 16 * r) * TPITCH + tx + 16 * c] =
+                        p > 0.0f ? p * drop_factor(seed, dropoutP, b, h, i, j, H, Tq, Tk) : 0.0f;
+            }
+            m[r] = mNew;
+        }
+        __syncthreads();
+        mm_nn<TK, HN>(acc, Ps, TPITCH, Vs, LD, ty, tx);
+    }
+#pragma unroll
+    for (int r = 0; r < 4; r++) {
+        const int i = i0 + ty + 16 * r;
+        const float sum = row_sum16(l[r]);
+        if (i < Tq) {
+            const long long row = (long long) bh * Tq + i;
+#pragma unroll
+            for (int c = 0; c < 4 * HN; c++) {
+                const int d = 64 * (c / 4) + 4 * tx + c % 4;
+                if (d < Dv) out[row * Dv + d] = sum > 0.0f ? acc[r][c] / sum : 0.0f;   // all hidden: 0
+            }
+            if (tx == 0) lse[row] = sum > 0.0f ? m[r] + logf(sum) : -CUDART_INF_F;
+        }
+    }
+}
+
+// -------------------------------------------------------------------------------- tiled dQ
+// grid.x = ceil(Tq / 64) · B · H, block = 256, shared memory = (4·64·(DP+4) + 64·68) floats.
+template <int DP>
+__device__ __forceinline__ void attention_backward_dq_tiled(const float* q, const float* k, const float* v,
+                                                            const float* mask, const Strides& maskS,
+                                                            const float* lse, const float* delta, const float* dout,
+                                                            float* dq, int B, int H, int Hkv, int Tq, int Tk, int D,
+                                                            int Dv, int causal, int causalOffset, double scaleD,
+                                                            double dropoutP, unsigned long long seed) {
+    constexpr int LD = DP + 4;
+    constexpr int HN = DP / 64;
+    extern __shared__ float4 smem4[];
+    float* Qs = reinterpret_cast<float*>(smem4);        // [64][LD]
+    float* dOs = Qs + TQ * LD;                          // [64][LD]
+    float* Ks = dOs + TQ * LD;                          // [64][LD]
+    float* Vs = Ks + TK * LD;                           // [64][LD]
+    float* dSs = Vs + TK * LD;                          // [64][TPITCH]
+    const float scale = (float) scaleD;
+    const int tx = threadIdx.x & 15;
+    const int ty = threadIdx.x >> 4;
+
+    const int tiles = (Tq + TQ - 1) / TQ;
+    const int bh = blockIdx.x / tiles;
+    int qt = blockIdx.x - bh * tiles;
+    if (causal) qt = tiles - 1 - qt;
+    const int b = bh / H;
+    const int h = bh - b * H;
+    const int kvh = h / (H / Hkv);
+    const int i0 = qt * TQ;
+    const float* kh = k + (long long) (b * Hkv + kvh) * Tk * D;
+    const float* vh = v + (long long) (b * Hkv + kvh) * Tk * Dv;
+    load_tile<DP>(Qs, q + (long long) bh * Tq * D, i0, Tq, D);
+    load_tile<DP>(dOs, dout + (long long) bh * Tq * Dv, i0, Tq, Dv);
+    float rowLse[4], rowDelta[4];
+#pragma unroll
+    for (int r = 0; r < 4; r++) {
+        const int i = i0 + ty + 16 * r;
+        rowLse[r] = i < Tq ? lse[(long long) bh * Tq + i] : -CUDART_INF_F;   // −∞: no gradient
+        rowDelta[r] = rowLse[r] != -CUDART_INF_F ? delta[(long long) bh * Tq + i] : 0.0f;
+    }
+    int keyEnd = Tk;
+    if (causal) keyEnd = max(0, min(Tk, min(Tq - 1, i0 + TQ - 1) + causalOffset + 1));
+
+    float acc[4][4 * HN] = {};                          // Σ_j dS_ij·k_j
+    for (int j0 = 0; j0 < keyEnd; j0 += TK) {
+        __syncthreads();
+        load_tile<DP>(Ks, kh, j0, Tk, D);
+        load_tile<DP>(Vs, vh, j0, Tk, Dv);
+        __syncthreads();
+        float s[4][4] = {};
+        float dp[4][4] = {};
+        mm_nt<DP>(s, Qs, LD, Ks, LD, ty, tx);
+        mm_nt<DP>(dp, dOs, LD, Vs, LD, ty, tx);
+#pragma unroll
+        for (int r = 0; r < 4; r++) {
+            const int i = i0 + ty + 16 * r;
+#pragma unroll
+            for (int c = 0; c < 4; c++) {
+                const int j = j0 + tx + 16 * c;
+                float ds = 0.0f;
+                if (rowLse[r] != -CUDART_INF_F && j < keyEnd && !(causal && j > i + causalOffset)) {
+                    const float sc = scale * s[r][c] + mask_at(mask, maskS, b, h, i, j);
+                    if (sc != -CUDART_INF_F) {
+                        const float p = expf(sc - rowLse[r]);   // softmax, from the saved lse
+                        ds = p * (drop_factor(seed, dropoutP, b, h, i, j, H, Tq, Tk) * dp[r][c] - rowDelta[r]);
+                    }
+                }
+                dSs[(ty + 16 * r) * TPITCH + tx + 16 * c] = ds;
+            }
+        }
+        __syncthreads();
+        mm_nn<TK, HN>(acc, dSs, TPITCH, Ks, LD, ty, tx);
+    }
+#pragma unroll
+    for (int r = 0; r < 4; r++) {
+        const int i = i0 + ty + 16 * r;
+        if (i < Tq && rowLse[r] != -CUDART_INF_F) {
+            const long long row = (long long) bh * Tq + i;
+#pragma unroll
+            for (int c = 0; c < 4 * HN; c++) {
+                const int d = 64 * (c / 4) + 4 * tx + c % 4;
+                if (d < D) dq[row * D + d] += scale * acc[r][c];
+            }
+        }
+    }
+}
+
+// --------------------------------------------------------------------------- tiled dK, dV
+// grid.x = ceil(Tk / 64) · B · Hkv, block = 256,
+// shared memory = (4·64·(DP+4) + 2·64·68 + 2·64) floats. Tiles are transposed relative to the
+// dQ kernel: rows are keys j, columns query rows i.
+template <int DP>
+__device__ __forceinline__ void attention_backward_dkdv_tiled(const float* q, const float* k, const float* v,
+                                                              const float* mask, const Strides& maskS,
+                                                              const float* lse, const float* delta,
+                                                              const float* dout, float* dk, float* dv, int B, int H,
+                                                              int Hkv, int Tq, int Tk, int D, int Dv, int causal,
+                                                              int causalOffset, double scaleD, double dropoutP,
+                                                              unsigned long long seed) {
+    constexpr int LD = DP + 4;
+    constexpr int HN = DP / 64;
+    extern __shared__ float4 smem4[];
+    float* Ks = reinterpret_cast<float*>(smem4);        // [64][LD]  this block's keys
+    float* Vs = Ks + TK * LD;                           // [64][LD]
+    float* Qs = Vs + TK * LD;                           // [64][LD]  a tile of query rows
+    float* dOs = Qs + TQ * LD;                          // [64][LD]
+    float* Ps = dOs + TQ * LD;                          // [64 keys][TPITCH]  P·drop, transposed
+    float* dSs = Ps + TK * TPITCH;                      // [64 keys][TPITCH]  dS, transposed
+    float* lseS = dSs + TK * TPITCH;                    // [64]
+    float* deltaS = lseS + TQ;                          // [64]
+    const float scale = (float) scaleD;
+    const int tx = threadIdx.x & 15;
+    const int ty = threadIdx.x >> 4;
+
+    const int tiles = (Tk + TK - 1) / TK;
+    const int bkv = blockIdx.x / tiles;
+    const int b = bkv / Hkv;
+    const int kvh = bkv - b * Hkv;
+    const int group = H / Hkv;
+    const int j0 = (blockIdx.x - bkv * tiles) * TK;
+    load_tile<DP>(Ks, k + (long long) bkv * Tk * D, j0, Tk, D);
+    load_tile<DP>(Vs, v + (long long) bkv * Tk * Dv, j0, Tk, Dv);
+    // Query i sees key j when j <= i + causalOffset: tiles of rows below j0 - causalOffset see none.
+    const int firstRow = causal ? max(0, j0 - causalOffset) / TQ * TQ : 0;
+
+    float dkAcc[4][4 * HN] = {};                        // Σ_i dS_ij·q_i
+    float dvAcc[4][4 * HN] = {};                        // Σ_i P_ij·drop_ij·dO_i
+    for (int h = kvh * group; h < (kvh + 1) * group; h++) {
+        const long long bh = (long long) b * H + h;
+        for (int i0 = firstRow; i0 < Tq; i0 += TQ) {
+            __syncthreads();
+            load_tile<DP>(Qs, q + bh * Tq * D, i0, Tq, D);
+            load_tile<DP>(dOs, dout + bh * Tq * Dv, i0, Tq, Dv);
+            if (threadIdx.x < TQ) {
+                const int i = i0 + threadIdx.x;
+                lseS[threadIdx.x] = i < Tq ? lse[bh * Tq + i] : -CUDART_INF_F;
+                deltaS[threadIdx.x] = i < Tq ? delta[bh * Tq + i] : 0.0f;
+            }
+            __syncthreads();
+            float s[4][4] = {};
+            float dp[4][4] = {};
+            mm_nt<DP>(s, Ks, LD, Qs, LD, ty, tx);           // s[r][c] = k_j·q_i
+            mm_nt<DP>(dp, Vs, LD, dOs, LD, ty, tx);         // dp[r][c] = v_j·dO_i
+#pragma unroll
+            for (int r = 0; r < 4; r++) {
+                const int j = j0 + ty + 16 * r;
+#pragma unroll
+                for (int c = 0; c < 4; c++) {
+                    const int i = i0 + tx + 16 * c;
+                    const float rowLse = lseS[tx + 16 * c];
+                    float pd = 0.0f;
+                    float ds = 0.0f;
+                    if (j < Tk && i < Tq && rowLse != -CUDART_INF_F && !(causal && j > i + causalOffset)) {
+                        const float sc = scale * s[r][c] + mask_at(mask, maskS, b, h, i, j);
+                        if (sc != -CUDART_INF_F) {
+                            const float p = expf(sc - rowLse);
+                            const float drop = drop_factor(seed, dropoutP, b, h, i, j, H, Tq, Tk);
+                            pd = p * drop;
+                            ds = p * (drop * dp[r][c] - deltaS[tx + 16 * c]);
+                        }
+                    }
+                    Ps[(ty + 16 * r) * TPITCH + tx + 16 * c] = pd;
+                    dSs[(ty + 16 * r) * TPITCH + tx + 16 * c] = ds;
+                }
+            }
+            __syncthreads();
+            mm_nn<TQ, HN>(dvAcc, Ps, TPITCH, dOs, LD, ty, tx);
+            mm_nn<TQ, HN>(dkAcc, dSs, TPITCH, Qs, LD, ty, tx);
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < 4; r++) {
+        const int j = j0 + ty + 16 * r;
+        if (j < Tk) {
+            const long long kvRow = (long long) bkv * Tk + j;
+#pragma unroll
+            for (int c = 0; c < 4 * HN; c++) {
+                const int d = 64 * (c / 4) + 4 * tx + c % 4;
+                if (d < D) dk[kvRow * D + d] += scale * dkAcc[r][c];
+                if (d < Dv) dv[kvRow * Dv + d] += dvAcc[r][c];
+            }
+        }
+    }
+}
+
+// The entry points, one per padded head dim (64: head dims 1..64, 128: 65..128).
+#define QKV_ATTENTION_TILED(DP)                                                                                     \
+    extern "C" __global__ void __launch_bounds__(256) attention_forward_tiled_d##DP##_f32(                            \
+            const float* q, const float* k, const float* v, const float* mask, Strides maskS, float* out,          \
+            float* lse, int B, int H, int Hkv, int Tq, int Tk, int D, int Dv, int causal, int causalOffset,        \
+            double scaleD, double dropoutP, unsigned long long seed) {                                             \
+        attention_forward_tiled<DP>(q, k, v, mask, maskS, out, lse, B, H, Hkv, Tq, Tk, D, Dv, causal,            \
+                                    causalOffset, scaleD, dropoutP, seed);                                         \
+    }                                                                                                               \
+    extern "C" __global__ void __launch_bounds__(256) attention_backward_dq_tiled_d##DP##_f32(                        \
+            const float* q, const float* k, const float* v, const float* mask, Strides maskS, const float* lse,    \
+            const float* delta, const float* dout, float* dq, int B, int H, int Hkv, int Tq, int Tk, int D, int Dv, \
+            int causal, int causalOffset, double scaleD, double dropoutP, unsigned long long seed) {               \
+        attention_backward_dq_tiled<DP>(q, k, v, mask, maskS, lse, delta, dout, dq, B, H, Hkv, Tq, Tk, D, Dv,     \
+                                        causal, causalOffset, scaleD, dropoutP, seed);                             \
+    }                                                                                                               \
+    extern "C" __global__ void __launch_bounds__(256) attention_backward_dkdv_tiled_d##DP##_f32(                      \
+            const float* q, const float* k, const float* v, const float* mask, Strides maskS, const float* lse,    \
+            const float* delta, const float* dout, float* dk, float* dv, int B, int H, int Hkv, int Tq, int Tk,     \
+            int D, int Dv, int causal, int causalOffset, double scaleD, double dropoutP,                            \
+            unsigned long long seed) {                                                                              \
+        attention_backward_dkdv_tiled<DP>(q, k, v, mask, maskS, lse, delta, dout, dk, dv, B, H, Hkv, Tq, Tk, D,   \
+                                          Dv, causal, causalOffset, scaleD, dropoutP, seed);                       \
+    }
+QKV_ATTENTION_TILED(64)
+QKV_ATTENTION_TILED(128)

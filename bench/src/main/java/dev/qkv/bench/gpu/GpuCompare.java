@@ -108,6 +108,17 @@ public final class GpuCompare {
         return reps % 2 == 1 ? times[reps / 2] : (times[reps / 2 - 1] + times[reps / 2]) / 2;
     }
 
+    /** Milliseconds the JVM has spent collecting (all collectors): device memory comes back through the GC. */
+    static long jvmGcMillis() {
+        return java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+                .mapToLong(java.lang.management.GarbageCollectorMXBean::getCollectionTime).sum();
+    }
+
+    static long jvmGcCount() {
+        return java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+                .mapToLong(java.lang.management.GarbageCollectorMXBean::getCollectionCount).sum();
+    }
+
     // ------------------------------------------------------------------ workloads
 
     private void gemm() {
@@ -130,7 +141,7 @@ public final class GpuCompare {
                 }
                 double s = medianSeconds(() -> da.matmul(db), false);
                 emit(workload, gemmShape(n), "tflops", 2.0 * n * n * n / s / 1e12);
-                log(workload + " N=" + n + ": " + String.format(Locale.ROOT, "%.2f ms", s * 1e3));
+                log(workload + " N=" + n + ": " + String.format(Locale.ROOT, "%.2f ms", s * 1e3) + "; " + cuda.memoryStats());
             }
         }
         cuda.setAllowTf32(false);
@@ -209,14 +220,18 @@ public final class GpuCompare {
                 opt.step();
                 loss[0] = l.item();
             };
+            long gcMs0 = jvmGcMillis();
+            long gcCount0 = jvmGcCount();
             double s = medianSeconds(step, true);
+            log(String.format(Locale.ROOT, "gpt2-train %s: JVM collections during the timed steps: %d, %d ms",
+                    shape, jvmGcCount() - gcCount0, jvmGcMillis() - gcMs0));
             if (!Double.isFinite(loss[0])) {
                 skip("gpt2-train", shape, "the loss is " + loss[0] + "; not reported");
                 continue;
             }
             emit("gpt2-train", shape, "tokens/s", gptBatch * (double) GPT_CTX / s);
             log("gpt2-train " + shape + ": " + String.format(Locale.ROOT, "%.1f ms/step, loss %.4f, peak %.2f GiB", s * 1e3,
-                    loss[0], cuda.memoryStats().peakAllocatedBytes() / (double) (1L << 30)));
+                    loss[0], cuda.memoryStats().peakAllocatedBytes() / (double) (1L << 30)) + "; " + cuda.memoryStats());
         }
         cuda.setAllowTf32(false);
     }

@@ -51,6 +51,15 @@ public final class CudaBackend implements Backend, AutoCloseable {
     private final CudaIndexOps indexOps = new CudaIndexOps(this);
     private final CudaFusedOps fusedOps = new CudaFusedOps(this);
     private final CudaAttention attention = new CudaAttention(this);
+
+    /** Pins the fused attention kernels to one family (tests compare the two on the GPU). */
+    void useAttentionKernels(CudaAttention.KernelFamily family) {
+        attention.useKernels(family);
+    }
+
+    CudaAttention.KernelFamily attentionKernelFamily() {
+        return attention.kernels();
+    }
     private final CudaGemmOps gemmOps;
     private boolean allowTf32;
     private boolean closed;
@@ -278,9 +287,14 @@ public final class CudaBackend implements Backend, AutoCloseable {
         return errors;
     }
 
+    /** The most dynamic shared memory a kernel launch may ask for on this device. */
+    int maxSharedBytesPerBlock() {
+        return driver.maxSharedBytesPerBlock();
+    }
+
     void launch(KernelSpec kernel, LaunchShape shape, KernelArgs args) {
         kernel.check(args);
-        driver.launch(kernel, shape.check(), args);
+        driver.launch(kernel, shape.check(driver.maxSharedBytesPerBlock()), args);
     }
 
     /** Throws (and clears the report) if a kernel met an out-of-range index. */

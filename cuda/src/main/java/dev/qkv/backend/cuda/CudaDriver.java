@@ -37,6 +37,14 @@ interface CudaDriver extends CachingAllocator.RawAllocator, AutoCloseable {
     /** Copies device to device (queued). */
     void copyDeviceToDevice(long dst, long src, long bytes);
 
+    /**
+     * The most dynamic shared memory one block may use once its kernel opts in (the device's
+     * {@code MAX_SHARED_MEMORY_PER_BLOCK_OPTIN}); launches above 48 KiB opt in by themselves.
+     */
+    default int maxSharedBytesPerBlock() {
+        return LaunchShape.DEFAULT_SHARED_LIMIT;
+    }
+
     /** Queues a kernel; {@code args} has already been checked against {@code kernel}. */
     void launch(KernelSpec kernel, LaunchShape shape, KernelArgs args);
 

@@ -5,6 +5,7 @@ import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUresult;
@@ -52,6 +53,9 @@ final class JCudaDeviceDriver implements CudaDriver {
     private final String description;
     private final Map<String, CUmodule> modules = new HashMap<>();
     private final Map<String, CUfunction> functions = new HashMap<>();
+    /** Dynamic shared memory each kernel has opted in to (absent: the default 48 KiB). */
+    private final Map<String, Integer> sharedOptIn = new HashMap<>();
+    private final int maxSharedOptIn;
     private boolean closed;
 
     private JCudaDeviceDriver(CUdevice device, CUcontext context, Stream stream, String description) {
@@ -59,6 +63,12 @@ final class JCudaDeviceDriver implements CudaDriver {
         this.context = context;
         this.stream = stream;
         this.description = description;
+        this.maxSharedOptIn = attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN);
+    }
+
+    @Override
+    public int maxSharedBytesPerBlock() {
+        return maxSharedOptIn;
     }
 
     private static void check(int result, String call) {
@@ -265,6 +275,14 @@ final class JCudaDeviceDriver implements CudaDriver {
     public synchronized void launch(KernelSpec kernel, LaunchShape s, KernelArgs args) {
         current();
         CUfunction f = function(kernel);
+        if (s.sharedBytes() > LaunchShape.DEFAULT_SHARED_LIMIT
+                && s.sharedBytes() > sharedOptIn.getOrDefault(kernel.name(), LaunchShape.DEFAULT_SHARED_LIMIT)) {
+            // Above 48 KiB a kernel must opt in to the larger dynamic shared memory, once.
+            check(JCudaDriver.cuFuncSetAttribute(f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                    s.sharedBytes()), "cuFuncSetAttribute(" + kernel.name() + ", MAX_DYNAMIC_SHARED_SIZE_BYTES, "
+                    + s.sharedBytes() + ")");
+            sharedOptIn.put(kernel.name(), s.sharedBytes());
+        }
         Pointer[] params = new Pointer[args.size()];
         for (int i = 0; i < params.length; i++) {
             params[i] = Pointer.to(args.value(i));               // kernelParams[i] points at the value's bytes

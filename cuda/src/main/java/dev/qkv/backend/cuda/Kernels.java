@@ -96,6 +96,27 @@ final class Kernels {
             PTR, PTR, PTR, PTR, STRIDES, PTR, PTR, PTR, PTR, PTR, I32, I32, I32, I32, I32, I32, I32, I32, I32, F64,
             F64, U64);
 
+    /** The tiled attention kernels for padded head dim 64 or 128 (same parameters as the kernels above). */
+    static KernelSpec attentionTiledForward(int dp) {
+        return ALL.get("attention_forward_tiled_d" + dp + "_f32");
+    }
+
+    static KernelSpec attentionTiledDq(int dp) {
+        return ALL.get("attention_backward_dq_tiled_d" + dp + "_f32");
+    }
+
+    static KernelSpec attentionTiledDkDv(int dp) {
+        return ALL.get("attention_backward_dkdv_tiled_d" + dp + "_f32");
+    }
+
+    static {
+        for (int dp : new int[] {64, 128}) {
+            add("attention", "attention_forward_tiled_d" + dp + "_f32", ATTENTION_FORWARD.params().toArray(ParamKind[]::new));
+            add("attention", "attention_backward_dq_tiled_d" + dp + "_f32", ATTENTION_DQ.params().toArray(ParamKind[]::new));
+            add("attention", "attention_backward_dkdv_tiled_d" + dp + "_f32", ATTENTION_DKDV.params().toArray(ParamKind[]::new));
+        }
+    }
+
     private Kernels() {
     }
 

@@ -2,7 +2,8 @@ package dev.qkv.backend.cuda;
 
 /**
  * A kernel launch's geometry: grid and block sizes and the bytes of dynamic shared memory.
- * {@link #check()} holds it to the limits every GPU qkv supports (compute capability 8.0+).
+ * {@link #check(int)} holds it to the limits every GPU qkv supports (compute capability 8.0+) and
+ * to the device's shared memory per block.
  */
 record LaunchShape(int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ, int sharedBytes) {
     static final int MAX_THREADS_PER_BLOCK = 1024;
@@ -22,8 +23,17 @@ record LaunchShape(int gridX, int gridY, int gridZ, int blockX, int blockY, int 
         return (long) gridX * gridY * gridZ;
     }
 
-    /** Throws if a driver would reject this launch. */
+    /** Throws if a driver would reject this launch on any supported GPU (48 KiB of shared memory). */
     LaunchShape check() {
+        return check(DEFAULT_SHARED_LIMIT);
+    }
+
+    /**
+     * Throws if a driver would reject this launch on a device that lets a kernel opt in to
+     * {@code sharedLimit} bytes of dynamic shared memory per block (227 KiB on Hopper, 163 KiB on
+     * the A100, 99 KiB on other Ampere and Ada GPUs).
+     */
+    LaunchShape check(int sharedLimit) {
         if (gridX < 1 || gridY < 1 || gridZ < 1 || blockX < 1 || blockY < 1 || blockZ < 1) {
             throw new IllegalArgumentException("empty launch " + this);
         }
@@ -33,8 +43,8 @@ record LaunchShape(int gridX, int gridY, int gridZ, int blockX, int blockY, int 
         if (gridY > MAX_GRID_YZ || gridZ > MAX_GRID_YZ) {
             throw new IllegalArgumentException("grid y/z above " + MAX_GRID_YZ + ": " + this);
         }
-        if (sharedBytes < 0 || sharedBytes > DEFAULT_SHARED_LIMIT) {
-            throw new IllegalArgumentException("dynamic shared memory above " + DEFAULT_SHARED_LIMIT + " bytes: " + this);
+        if (sharedBytes < 0 || sharedBytes > sharedLimit) {
+            throw new IllegalArgumentException("dynamic shared memory above " + sharedLimit + " bytes: " + this);
         }
         return this;
     }

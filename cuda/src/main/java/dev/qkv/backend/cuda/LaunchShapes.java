@@ -118,6 +118,38 @@ final class LaunchShapes {
         return new LaunchShape(Math.toIntExact(blocks), 1, 1, 32 * ATTENTION_WARPS, 1, 1, sharedBytes);
     }
 
+    // ---------------------------------------------------------------- tiled attention kernels
+    /** Query rows and keys per tile of the tiled kernels (TQ, TK in attention.cu), and their threads per block. */
+    static final int ATTENTION_TILED_ROWS = 64;
+    static final int ATTENTION_TILED_THREADS = 256;
+
+    /** The padded head dim DP of the tiled kernels: 64 for head and value dims up to 64, else 128. */
+    static int attentionTiledDim(int d, int dv) {
+        return Math.max(d, dv) <= 64 ? 64 : 128;
+    }
+
+    /** Tiled forward: Q, K, V tiles [64][DP+4] and the P tile [64][68], in bytes. */
+    static int attentionTiledForwardShared(int dp) {
+        return 4 * (3 * ATTENTION_TILED_ROWS * (dp + 4) + ATTENTION_TILED_ROWS * (ATTENTION_TILED_ROWS + 4));
+    }
+
+    /** Tiled dQ: Q, dO, K, V tiles [64][DP+4] and the dS tile [64][68]. */
+    static int attentionTiledDqShared(int dp) {
+        return 4 * (4 * ATTENTION_TILED_ROWS * (dp + 4) + ATTENTION_TILED_ROWS * (ATTENTION_TILED_ROWS + 4));
+    }
+
+    /** Tiled dK/dV: K, V, Q, dO tiles [64][DP+4], the P and dS tiles [64][68], lse and D [64] each. */
+    static int attentionTiledDkDvShared(int dp) {
+        return 4 * (4 * ATTENTION_TILED_ROWS * (dp + 4) + 2 * ATTENTION_TILED_ROWS * (ATTENTION_TILED_ROWS + 4)
+                + 2 * ATTENTION_TILED_ROWS);
+    }
+
+    /** A block per 64 rows (query rows, or keys for dK/dV) of each of {@code heads} heads, flattened into grid.x. */
+    static LaunchShape attentionTiles(int heads, int rows, int sharedBytes) {
+        long blocks = (long) ceilDiv(rows, ATTENTION_TILED_ROWS) * heads;
+        return new LaunchShape(Math.toIntExact(blocks), 1, 1, ATTENTION_TILED_THREADS, 1, 1, sharedBytes);
+    }
+
     /** attention_backward_delta: one warp per row, 8 rows per block. */
     static LaunchShape warpPerRow(int rows) {
         return LaunchShape.linear(ceilDiv(rows, ATTENTION_WARPS), 32 * ATTENTION_WARPS);

@@ -12,6 +12,8 @@ import dev.qkv.tensor.DType;
 import dev.qkv.tensor.Layout;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.Random;
 
@@ -157,14 +159,37 @@ class CudaBeyondContractTest {
                         Layout.contiguous(4, 3)));
     }
 
-    @Test
-    void fusedAttentionForwardAndBackward() {
+    /**
+     * Both kernel families (tiled, warp-per-row) against the reference, on shapes that cross the
+     * tiled kernels' 64-row tiles and pad their head dims (64 or 128), with and without 16-byte
+     * loads (head dims not divisible by 4), fully hidden rows (Tq > Tk, causal), GQA, masks with
+     * −∞ entries and dropout.
+     */
+    @ParameterizedTest
+    @EnumSource(value = CudaAttention.KernelFamily.class, names = {"TILED", "WARP_PER_ROW"})
+    void fusedAttentionForwardAndBackward(CudaAttention.KernelFamily family) {
+        cuda.useAttentionKernels(family);
+        try {
+            fusedAttentionCases();
+        } finally {
+            cuda.useAttentionKernels(CudaAttention.KernelFamily.AUTO);
+        }
+    }
+
+    private void fusedAttentionCases() {
         // {B, H, Hkv, Tq, Tk, D, Dv, causal, mask, dropout}
         int[][] cases = {
             {2, 4, 2, 13, 17, 24, 40, 1, 1, 0},
             {1, 3, 3, 33, 33, 64, 64, 1, 0, 1},
             {2, 2, 1, 5, 70, 128, 96, 0, 1, 1},
             {1, 2, 2, 1, 9, 16, 16, 1, 0, 0},        // one query against a cache of 9 keys
+            {1, 2, 1, 130, 129, 64, 64, 1, 0, 0},    // three query tiles, the last of two rows
+            {2, 3, 3, 64, 64, 32, 32, 0, 0, 0},      // exactly one tile
+            {1, 1, 1, 65, 200, 99, 128, 1, 1, 0},    // D = 99: 4-byte loads; Dv = 128
+            {1, 4, 2, 200, 200, 128, 128, 1, 0, 1},  // GQA and dropout over many tiles
+            {1, 2, 2, 70, 20, 64, 64, 1, 0, 0},      // Tq > Tk: the first 50 rows see no key
+            {1, 1, 1, 1, 1, 1, 1, 0, 0, 0},
+            {1, 2, 2, 67, 67, 3, 5, 0, 1, 0},
         };
         for (int[] c : cases) {
             int bsz = c[0], h = c[1], hkv = c[2], tq = c[3], tk = c[4], d = c[5], dv = c[6];
@@ -180,7 +205,7 @@ class CudaBeyondContractTest {
             }
             Layout maskLayout = masked ? new Layout(new int[] {bsz, h, tq, tk}, new int[] {tq * tk, 0, tk, 1}, 0) : null;
             int outN = bsz * h * tq * dv;
-            String what = "attention " + java.util.Arrays.toString(c);
+            String what = "attention (" + familyName() + ") " + java.util.Arrays.toString(c);
             Op forward = (be, s) -> be.attentionForward(new AttentionArgs(bsz, h, hkv, tq, tk, d, dv, s[0], s[1], s[2], s[3],
                     maskLayout, causal, tk - tq, 1 / Math.sqrt(d), p, 77, s[4], s[5]));
             compare(what, 1e-4, new CpuStorage[] {q, k, v, mask, CpuStorage.allocate(DType.FLOAT32, outN),
@@ -195,5 +220,9 @@ class CudaBeyondContractTest {
                     (be, s) -> be.attentionBackward(new AttentionArgs(bsz, h, hkv, tq, tk, d, dv, s[0], s[1], s[2], s[3],
                             maskLayout, causal, tk - tq, 1 / Math.sqrt(d), p, 77, s[4], s[5]), s[6], s[7], s[8], s[9]));
         }
+    }
+
+    private static String familyName() {
+        return cuda.attentionKernelFamily().name();
     }
 }

@@ -99,6 +99,32 @@ class LaunchShapesTest {
     }
 
     @Test
+    void tiledAttentionSharedMemoryAndWhichDevicesFitIt() {
+        // attention.cu, tiled kernels: tiles [64][DP+4] and score tiles [64][68], in floats.
+        assertEquals(64, LaunchShapes.attentionTiledDim(1, 64));
+        assertEquals(128, LaunchShapes.attentionTiledDim(65, 3));
+        assertEquals(4 * (3 * 64 * 68 + 64 * 68), LaunchShapes.attentionTiledForwardShared(64));
+        assertEquals(118784, LaunchShapes.attentionTiledForwardShared(128));
+        assertEquals(152576, LaunchShapes.attentionTiledDqShared(128));
+        assertEquals(170496, LaunchShapes.attentionTiledDkDvShared(128));
+        assertEquals(104960, LaunchShapes.attentionTiledDkDvShared(64));
+        int hopper = 232448;      // MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, sm_90: 227 KiB
+        int a100 = 166912;        // sm_80: 163 KiB
+        int ada = 101376;         // sm_86, sm_89: 99 KiB
+        for (int dp : new int[] {64, 128}) {
+            LaunchShapes.attentionTiles(8 * 12, 1024, LaunchShapes.attentionTiledDkDvShared(dp)).check(hopper);
+        }
+        LaunchShapes.attentionTiles(8, 65, LaunchShapes.attentionTiledDkDvShared(64)).check(a100);
+        assertThrows(IllegalArgumentException.class,
+                () -> LaunchShapes.attentionTiles(8, 65, LaunchShapes.attentionTiledDkDvShared(128)).check(a100));
+        assertThrows(IllegalArgumentException.class,
+                () -> LaunchShapes.attentionTiles(8, 65, LaunchShapes.attentionTiledDkDvShared(64)).check(ada));
+        LaunchShape s = LaunchShapes.attentionTiles(4 * 12, 129, 0);
+        assertEquals(3 * 4 * 12, s.gridX());                         // ceil(129 / 64) tiles per head
+        assertEquals(256, s.blockX());
+    }
+
+    @Test
     void illegalShapesAreRejected() {
         assertThrows(IllegalArgumentException.class, () -> new LaunchShape(1, 1, 1, 2048, 1, 1, 0).check());
         assertThrows(IllegalArgumentException.class, () -> new LaunchShape(1, 70000, 1, 32, 1, 1, 0).check());
