@@ -225,6 +225,17 @@ public final class GpuCompare {
             double s = medianSeconds(step, true);
             log(String.format(Locale.ROOT, "gpt2-train %s: JVM collections during the timed steps: %d, %d ms",
                     shape, jvmGcCount() - gcCount0, jvmGcMillis() - gcMs0));
+            if (Boolean.getBoolean("qkv.bench.kernelTimes")) {
+                // One more step under the per-kernel timer (it waits after every launch): where the time goes.
+                cuda.kernelTimer().reset();
+                cuda.kernelTimer().enable();
+                long t0 = System.nanoTime();
+                step.run();
+                cuda.synchronize();
+                cuda.kernelTimer().disable();
+                log(String.format(Locale.ROOT, "gpt2-train %s: one step under the kernel timer, %.1f ms wall:%n%s", shape,
+                        (System.nanoTime() - t0) * 1e-6, cuda.kernelTimer().report()));
+            }
             if (!Double.isFinite(loss[0])) {
                 skip("gpt2-train", shape, "the loss is " + loss[0] + "; not reported");
                 continue;

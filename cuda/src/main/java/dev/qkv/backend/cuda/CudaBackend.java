@@ -63,12 +63,19 @@ public final class CudaBackend implements Backend, AutoCloseable {
     private final CudaGemmOps gemmOps;
     private boolean allowTf32;
     private boolean closed;
+    private final KernelTimer timer = new KernelTimer();
 
     CudaBackend(Device device, CudaDriver driver, Blas blas, long gcThreshold) {
         this.device = device;
         this.driver = driver;
         this.blas = blas;
-        this.allocator = new CachingAllocator(driver, gcThreshold, System::gc);
+        this.allocator = new CachingAllocator(timedRaw(driver), gcThreshold, () -> {
+            long t0 = System.nanoTime();
+            System.gc();
+            if (timer.enabled()) {
+                timer.add("JVM collection (System.gc, for device memory)", System.nanoTime() - t0);
+            }
+        });
         this.gemmOps = new CudaGemmOps(this, blas);
         this.errors = new CudaStorage(this, DType.INT32, 4);
         driver.memsetZero(errors.address(), errors.bytes());
@@ -294,7 +301,68 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     void launch(KernelSpec kernel, LaunchShape shape, KernelArgs args) {
         kernel.check(args);
-        driver.launch(kernel, shape.check(driver.maxSharedBytesPerBlock()), args);
+        LaunchShape checked = shape.check(driver.maxSharedBytesPerBlock());
+        if (timer.enabled()) {
+            timed(kernel.name(), () -> driver.launch(kernel, checked, args));
+        } else {
+            driver.launch(kernel, checked, args);
+        }
+    }
+
+    /** Runs device work between two waits for the GPU and books the time under {@code name}. */
+    void timed(String name, Runnable work) {
+        driver.synchronize();
+        long t0 = System.nanoTime();
+        work.run();
+        driver.synchronize();
+        timer.add(name, System.nanoTime() - t0);
+    }
+
+    /** The driver's allocation calls, booked by the kernel timer while it runs. */
+    private CachingAllocator.RawAllocator timedRaw(CudaDriver d) {
+        return new CachingAllocator.RawAllocator() {
+            @Override
+            public long malloc(long bytes) {
+                long t0 = System.nanoTime();
+                long address = d.malloc(bytes);
+                if (timer.enabled()) {
+                    timer.add("cuMemAlloc", System.nanoTime() - t0);
+                }
+                return address;
+            }
+
+            @Override
+            public void free(long address) {
+                long t0 = System.nanoTime();
+                d.free(address);
+                if (timer.enabled()) {
+                    timer.add("cuMemFree", System.nanoTime() - t0);
+                }
+            }
+
+            @Override
+            public void synchronize() {
+                d.synchronize();
+            }
+        };
+    }
+
+    /** Zeroes device memory (queued), booked as "memset" while the kernel timer runs. */
+    private void memsetZero(long address, long bytes) {
+        if (timer.enabled()) {
+            timed("memset", () -> driver.memsetZero(address, bytes));
+        } else {
+            driver.memsetZero(address, bytes);
+        }
+    }
+
+    /**
+     * The per-kernel profiler (off by default): enable it, run a few steps, read
+     * {@link KernelTimer#report()}. It waits for the GPU around every launch, so it slows
+     * everything down; see {@link KernelTimer}.
+     */
+    public KernelTimer kernelTimer() {
+        return timer;
     }
 
     /** Throws (and clears the report) if a kernel met an out-of-range index. */
@@ -328,7 +396,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     public Storage allocate(DType dtype, int numel) {
         CudaStorage s = new CudaStorage(this, dtype, numel);
         if (numel > 0) {
-            driver.memsetZero(s.address(), s.bytes());
+            memsetZero(s.address(), s.bytes());
         }
         return s;
     }
@@ -372,7 +440,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     public void fill(Storage out, Layout ol, double value) {
         CudaStorage o = cuda(out, "fill");
         if (Double.doubleToRawLongBits(value) == 0 && isWhole(o, ol)) {
-            driver.memsetZero(o.address(), o.bytes());           // +0 is all-zero bits in every dtype
+            memsetZero(o.address(), o.bytes());                  // +0 is all-zero bits in every dtype
             return;
         }
         ViewMerge.Merged m = ViewMerge.merge(ol);
@@ -522,6 +590,11 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     @Override
     public void gemm(Gemm g) {
+        if (timer.enabled()) {
+            timed("gemm " + g.c().dtype().name().toLowerCase(java.util.Locale.ROOT) + (allowTf32 ? " tf32" : ""),
+                    () -> gemmOps.gemm(g, allowTf32));
+            return;
+        }
         gemmOps.gemm(g, allowTf32);
     }
 
