@@ -52,7 +52,8 @@ cat > "$out/run-gpu-tests.sh" <<'RUN'
 set -euo pipefail
 cd "$(dirname "$0")"
 cp="$(ls lib/*.jar | grep -v junit-platform-console | tr '\n' ':')"
-exec jdk/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss8m -Xmx8g "$@" \
+exec jdk/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss8m -Xmx8g \
+    -Dqkv.cuda.poisonUninitialized=true "$@" \
     -jar lib/junit-platform-console-standalone-*.jar execute --class-path "$cp" --disable-banner \
     --details=tree \
     --select-class dev.qkv.backend.cuda.BlasSelectorTest \

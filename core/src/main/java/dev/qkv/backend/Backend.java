@@ -25,6 +25,14 @@ public interface Backend {
     /** A zero-filled buffer of {@code numel} elements. */
     Storage allocate(DType dtype, int numel);
 
+    /**
+     * A buffer whose contents are unspecified, for an op that writes every element (skips the
+     * zeroing pass, which on a GPU is a full write of the buffer). By default {@link #allocate}.
+     */
+    default Storage allocateUninitialized(DType dtype, int numel) {
+        return allocate(dtype, numel);
+    }
+
     /** Copies a host (CPU) buffer to this device. */
     Storage upload(Storage hostStorage);
 

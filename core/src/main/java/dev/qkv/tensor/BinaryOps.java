@@ -41,7 +41,7 @@ final class BinaryOps {
         if (dt == DType.BOOL && !op.isComparison()) {
             dt = DType.FLOAT32;
         }
-        Tensor out = Tensor.zeros(dt, a.device(), shape);
+        Tensor out = Tensor.empty(dt, a.device(), shape);
         a.backend().binary(op, a.storage(), a.layout().expand(shape), b.storage(), b.layout().expand(shape),
                 out.storage(), out.layout());
         return out;
@@ -131,7 +131,7 @@ final class BinaryOps {
             throw new IllegalArgumentException("where: condition must be a BOOL mask, got " + cond.dtype());
         }
         int[] shape = Shapes.broadcast("where", Shapes.broadcast("where", cond.shape(), a.shape()), b.shape());
-        Tensor out = Tensor.zeros(DType.promote(a.dtype(), b.dtype()), a.device(), shape);
+        Tensor out = Tensor.empty(DType.promote(a.dtype(), b.dtype()), a.device(), shape);
         a.backend().where(cond.storage(), cond.layout().expand(shape), a.storage(), a.layout().expand(shape),
                 b.storage(), b.layout().expand(shape), out.storage(), out.layout());
         return Autograd.record("where", out, g -> {

@@ -70,7 +70,7 @@ final class MatmulOp {
         int[] outShape = Arrays.copyOf(batchShape, batchShape.length + 2);
         outShape[batchShape.length] = m;
         outShape[batchShape.length + 1] = n;
-        Tensor out = Tensor.zeros(a.dtype(), a.device(), outShape);
+        Tensor out = Tensor.empty(a.dtype(), a.device(), outShape);     // beta = 0: C is never read
 
         Operand pa = Operand.of(a, batchShape);
         Operand pb = Operand.of(b, batchShape);

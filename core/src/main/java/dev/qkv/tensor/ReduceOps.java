@@ -36,7 +36,7 @@ final class ReduceOps {
     /** Runs a reduction kernel; returns the result in keepDim shape. */
     private static Tensor run(ReduceOp op, Tensor x, boolean[] m, DType outType) {
         int[] keep = Shapes.reduced(x.shape(), m, true);
-        Tensor out = Tensor.zeros(outType, x.device(), keep);
+        Tensor out = Tensor.empty(outType, x.device(), keep);          // every output is written
         if (x.numel() == 0 && op != ReduceOp.SUM) {
             throw new IllegalArgumentException(op.name().toLowerCase() + ": cannot reduce an empty tensor of shape "
                     + Arrays.toString(x.shape()));

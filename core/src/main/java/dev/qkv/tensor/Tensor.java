@@ -38,6 +38,15 @@ public class Tensor {
         return new Tensor(storage, layout);
     }
 
+    /**
+     * A fresh contiguous tensor whose values are unspecified (torch.empty): zeros on the CPU,
+     * whatever the memory held on a GPU. For results that an op then writes completely.
+     */
+    public static Tensor empty(DType dtype, Device device, int... shape) {
+        int[] s = shape.clone();
+        return new Tensor(Backends.of(device).allocateUninitialized(dtype, Shapes.numel(s)), Layout.contiguous(s));
+    }
+
     /** A fresh contiguous tensor of zeros on a device. */
     public static Tensor zeros(DType dtype, Device device, int... shape) {
         int[] s = shape.clone();
@@ -407,7 +416,7 @@ public class Tensor {
         if (dtype() == target) {
             return this;
         }
-        Tensor out = zeros(target, device(), shape());
+        Tensor out = empty(target, device(), shape());
         backend().copy(storage, layout, out.storage, out.layout);
         DType from = dtype();
         return target.isFloating() && from.isFloating()
@@ -446,7 +455,7 @@ public class Tensor {
 
     /** Always a fresh contiguous copy (never shares storage). */
     public Tensor contiguousCopy() {
-        Tensor out = zeros(dtype(), device(), shape());
+        Tensor out = empty(dtype(), device(), shape());
         backend().copy(storage, layout, out.storage, out.layout);
         return Autograd.record("clone", out, g -> new Tensor[] {g}, this);
     }

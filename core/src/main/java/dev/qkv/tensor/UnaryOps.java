@@ -15,7 +15,7 @@ final class UnaryOps {
     /** Runs op elementwise into a fresh tensor; integer inputs of float functions give float32. */
     static Tensor map(UnaryOp op, Tensor x, boolean floatResult) {
         DType dt = floatResult ? x.dtype().toFloating() : x.dtype();
-        Tensor out = Tensor.zeros(dt, x.device(), x.shape());
+        Tensor out = Tensor.empty(dt, x.device(), x.shape());
         x.backend().unary(op, x.storage(), x.layout(), out.storage(), out.layout());
         return out;
     }
@@ -102,7 +102,7 @@ final class UnaryOps {
     }
 
     static Tensor logicalNot(Tensor x) {
-        Tensor out = Tensor.zeros(DType.BOOL, x.device(), x.shape());
+        Tensor out = Tensor.empty(DType.BOOL, x.device(), x.shape());
         x.backend().unary(UnaryOp.LOGICAL_NOT, x.storage(), x.layout(), out.storage(), out.layout());
         return out;
     }

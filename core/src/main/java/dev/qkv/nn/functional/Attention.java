@@ -189,8 +189,8 @@ public final class Attention {
         Tensor qd = Rows.dense(q.detach());
         Tensor kd = Rows.dense(k.detach());
         Tensor vd = Rows.dense(v.detach());
-        Tensor out = Rows.empty(q, s.b, s.h, s.tq, s.dv);
-        Tensor lse = Rows.empty(q, s.b, s.h, s.tq);
+        Tensor out = Rows.uninitialized(q, s.b, s.h, s.tq, s.dv);   // the kernels write every row
+        Tensor lse = Rows.uninitialized(q, s.b, s.h, s.tq);
         Layout maskLayout = mask == null ? null : mask.layout().expand(new int[] {s.b, s.h, s.tq, s.tk});
         AttentionArgs args = new AttentionArgs(s.b, s.h, s.hkv, s.tq, s.tk, s.d, s.dv,
                 qd.storage(), kd.storage(), vd.storage(), mask == null ? null : mask.storage(), maskLayout,
@@ -198,9 +198,9 @@ public final class Attention {
         q.backend().attentionForward(args);
         return Autograd.record("scaledDotProductAttention", out, g -> {
             Tensor gd = Rows.dense(g);
-            Tensor dq = Rows.empty(g, s.b, s.h, s.tq, s.d);
-            Tensor dk = Rows.empty(g, s.b, s.hkv, s.tk, s.d);
-            Tensor dv = Rows.empty(g, s.b, s.hkv, s.tk, s.dv);
+            Tensor dq = Rows.zeros(g, s.b, s.h, s.tq, s.d);
+            Tensor dk = Rows.zeros(g, s.b, s.hkv, s.tk, s.d);
+            Tensor dv = Rows.zeros(g, s.b, s.hkv, s.tk, s.dv);
             g.backend().attentionBackward(args, gd.storage(), dq.storage(), dk.storage(), dv.storage());
             return new Tensor[] {dq, dk, dv};
         }, q, k, v);

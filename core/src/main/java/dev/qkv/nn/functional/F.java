@@ -40,7 +40,7 @@ public final class F {
         Tensor yd;
         try (var s = Autograd.noGrad()) {
             xd = Rows.lastDense(x, d);
-            yd = Rows.empty(x, xd.shape());
+            yd = Rows.uninitialized(x, xd.shape());
         }
         int cols = xd.size(-1);
         int rows = cols == 0 ? 0 : x.numel() / cols;
@@ -48,7 +48,7 @@ public final class F {
         Tensor y = Rows.restore(yd, d, rank);
         return Autograd.record(log ? "logSoftmax" : "softmax", y, g -> {
             Tensor gd = Rows.lastDense(g, d);
-            Tensor dx = Rows.empty(g, gd.shape());
+            Tensor dx = Rows.uninitialized(g, gd.shape());
             g.backend().softmaxBackward(yd.storage(), gd.storage(), dx.storage(), rows, cols, log);
             return new Tensor[] {Rows.restore(dx, d, rank)};
         }, x);
@@ -66,16 +66,16 @@ public final class F {
         Tensor xd = Rows.dense(x.detach());
         Tensor wd = weight == null ? null : Rows.dense(weight.detach());
         Tensor bd = bias == null ? null : Rows.dense(bias.detach());
-        Tensor out = Rows.empty(x, x.shape());
-        Tensor mean = Rows.empty(x, rows);
-        Tensor rstd = Rows.empty(x, rows);
+        Tensor out = Rows.uninitialized(x, x.shape());            // the kernels write every row
+        Tensor mean = Rows.uninitialized(x, rows);
+        Tensor rstd = Rows.uninitialized(x, rows);
         x.backend().layerNorm(xd.storage(), wd == null ? null : wd.storage(), bd == null ? null : bd.storage(),
                 out.storage(), mean.storage(), rstd.storage(), rows, cols, eps);
         return Autograd.record("layerNorm", out, g -> {
             Tensor gd = Rows.dense(g);
-            Tensor dx = Rows.empty(g, x.shape());
-            Tensor dw = weight != null && weight.requiresGrad() ? Rows.empty(g, normalizedShape) : null;
-            Tensor db = bias != null && bias.requiresGrad() ? Rows.empty(g, normalizedShape) : null;
+            Tensor dx = Rows.uninitialized(g, x.shape());
+            Tensor dw = weight != null && weight.requiresGrad() ? Rows.zeros(g, normalizedShape) : null;
+            Tensor db = bias != null && bias.requiresGrad() ? Rows.zeros(g, normalizedShape) : null;
             g.backend().layerNormBackward(xd.storage(), wd == null ? null : wd.storage(), mean.storage(),
                     rstd.storage(), gd.storage(), dx.storage(), dw == null ? null : dw.storage(),
                     db == null ? null : db.storage(), rows, cols);
@@ -89,13 +89,13 @@ public final class F {
         int rows = cols == 0 ? 0 : x.numel() / cols;
         Tensor xd = Rows.dense(x.detach());
         Tensor wd = weight == null ? null : Rows.dense(weight.detach());
-        Tensor out = Rows.empty(x, x.shape());
-        Tensor rstd = Rows.empty(x, rows);
+        Tensor out = Rows.uninitialized(x, x.shape());
+        Tensor rstd = Rows.uninitialized(x, rows);
         x.backend().rmsNorm(xd.storage(), wd == null ? null : wd.storage(), out.storage(), rstd.storage(), rows, cols, eps);
         return Autograd.record("rmsNorm", out, g -> {
             Tensor gd = Rows.dense(g);
-            Tensor dx = Rows.empty(g, x.shape());
-            Tensor dw = weight != null && weight.requiresGrad() ? Rows.empty(g, normalizedShape) : null;
+            Tensor dx = Rows.uninitialized(g, x.shape());
+            Tensor dw = weight != null && weight.requiresGrad() ? Rows.zeros(g, normalizedShape) : null;
             g.backend().rmsNormBackward(xd.storage(), wd == null ? null : wd.storage(), rstd.storage(), gd.storage(),
                     dx.storage(), dw == null ? null : dw.storage(), rows, cols);
             return new Tensor[] {dx, dw};
@@ -232,14 +232,14 @@ public final class F {
         int cols = l2.size(1);
         Tensor ld = Rows.dense(l2.detach());
         Tensor td = Rows.dense(t1.to(DType.INT64));
-        Tensor loss = Rows.empty(l2, rows);
-        Tensor lse = Rows.empty(l2, rows);
+        Tensor loss = Rows.zeros(l2, rows);
+        Tensor lse = Rows.zeros(l2, rows);
         checkTargets("crossEntropy", td, cols, ignoreIndex);
         l2.backend().crossEntropy(ld.storage(), td.storage(), loss.storage(), lse.storage(), rows, cols, ignoreIndex,
                 labelSmoothing);
         Tensor perRow = Autograd.record("crossEntropy", loss, g -> {
             Tensor gd = Rows.dense(g);
-            Tensor dx = Rows.empty(g, rows, cols);
+            Tensor dx = Rows.zeros(g, rows, cols);
             g.backend().crossEntropyBackward(ld.storage(), td.storage(), lse.storage(), gd.storage(), dx.storage(),
                     rows, cols, ignoreIndex, labelSmoothing);
             return new Tensor[] {dx};

@@ -25,7 +25,13 @@ final class Rows {
         return d == rank - 1 ? dense : dense.transpose(d, -1);
     }
 
-    static Tensor empty(Tensor like, int... shape) {
+    /** Zeros of {@code like}'s dtype and device (for results a kernel adds into). */
+    static Tensor zeros(Tensor like, int... shape) {
         return Tensor.zeros(like.dtype(), like.device(), shape);
+    }
+
+    /** Like {@link #zeros}, without zeroing: for results a kernel writes completely. */
+    static Tensor uninitialized(Tensor like, int... shape) {
+        return Tensor.empty(like.dtype(), like.device(), shape);
     }
 }

@@ -30,7 +30,8 @@ import java.util.TreeMap;
  *   tensors before the GPU fills up. When the memory handed out (live blocks, including those of
  *   owners that are dead but not yet collected) would pass a threshold, or the driver is out of
  *   memory, the allocator asks the JVM to collect, drains the queue and tries the cache again; the
- *   threshold then grows to twice the memory still live. Cached blocks do not count: counting them
+ *   threshold then grows to twice the memory still live, but past {@code gcThresholdCap} only to
+ *   the live memory plus the initial threshold (so a large model does not let garbage fill the GPU). Cached blocks do not count: counting them
  *   made every allocation after the first collection collect again once the cache was large
  *   (measured on an H100: 9.9 ms per 1024² product instead of 0.06).</li>
  *   <li><b>Out of memory.</b> If that is not enough, the cache is emptied (cached blocks freed)
@@ -93,6 +94,7 @@ final class CachingAllocator {
     private final RawAllocator raw;
     private final Runnable requestGc;
     private final long initialGcThreshold;
+    private final long gcThresholdCap;
     private final ReferenceQueue<Object> dead = new ReferenceQueue<>();
     /** Live allocations: keeps the phantom references reachable until they are processed. */
     private final Set<Allocation> live = new HashSet<>();
@@ -116,6 +118,15 @@ final class CachingAllocator {
      * @param requestGc   asks the JVM to collect (System::gc; a fake in tests)
      */
     CachingAllocator(RawAllocator raw, long gcThreshold, Runnable requestGc) {
+        this(raw, gcThreshold, Long.MAX_VALUE, requestGc);
+    }
+
+    /**
+     * @param gcThresholdCap above this, the threshold grows only to live memory + {@code gcThreshold}
+     *                       instead of twice the live memory (CudaBackend: half the device)
+     */
+    CachingAllocator(RawAllocator raw, long gcThreshold, long gcThresholdCap, Runnable requestGc) {
+        this.gcThresholdCap = gcThresholdCap;
         this.raw = raw;
         this.initialGcThreshold = gcThreshold;
         this.gcThreshold = gcThreshold;
@@ -253,7 +264,9 @@ final class CachingAllocator {
             }
         }
         drainDead();
-        gcThreshold = Math.max(initialGcThreshold, 2 * allocated);
+        long doubled = 2 * allocated;
+        gcThreshold = Math.max(initialGcThreshold,
+                doubled <= gcThresholdCap ? doubled : Math.max(gcThresholdCap, allocated + initialGcThreshold));
     }
 
     /** Frees every cached block (like torch.cuda.empty_cache()); live buffers are untouched. */

@@ -64,12 +64,18 @@ public final class CudaBackend implements Backend, AutoCloseable {
     private boolean allowTf32;
     private boolean closed;
     private final KernelTimer timer = new KernelTimer();
+    /** Fill uninitialised buffers with 0xFF bytes (NaN) so that unwritten results show; tests set it. */
+    static final boolean POISON_UNINITIALIZED = Boolean.getBoolean("qkv.cuda.poisonUninitialized");
 
     CudaBackend(Device device, CudaDriver driver, Blas blas, long gcThreshold) {
+        this(device, driver, blas, gcThreshold, Long.MAX_VALUE);
+    }
+
+    CudaBackend(Device device, CudaDriver driver, Blas blas, long gcThreshold, long gcThresholdCap) {
         this.device = device;
         this.driver = driver;
         this.blas = blas;
-        this.allocator = new CachingAllocator(timedRaw(driver), gcThreshold, () -> {
+        this.allocator = new CachingAllocator(timedRaw(driver), gcThreshold, gcThresholdCap, () -> {
             long t0 = System.nanoTime();
             System.gc();
             if (timer.enabled()) {
@@ -102,7 +108,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
             long total = driver.memoryInfo()[1];
             long threshold = Long.getLong("qkv.cuda.gcThresholdMiB", Math.max(256, total / 8 / (1024 * 1024)))
                     * 1024 * 1024;
-            CudaBackend be = new CudaBackend(Device.cuda(index), driver, blas, threshold);
+            CudaBackend be = new CudaBackend(Device.cuda(index), driver, blas, threshold, total / 2);
             LOG.log(System.Logger.Level.DEBUG, "qkv cuda: opened " + driver.describe());
             return be;
         } catch (RuntimeException | Error e) {
@@ -397,6 +403,20 @@ public final class CudaBackend implements Backend, AutoCloseable {
         CudaStorage s = new CudaStorage(this, dtype, numel);
         if (numel > 0) {
             memsetZero(s.address(), s.bytes());
+        }
+        return s;
+    }
+
+    /**
+     * No zeroing pass: the memory holds whatever it held. With {@code -Dqkv.cuda.poisonUninitialized=true}
+     * (the GPU test runner sets it) every byte is set to 0xFF instead, NaN in every float, so that an
+     * op that leaves part of such a result unwritten fails its tests rather than passing on stale zeros.
+     */
+    @Override
+    public Storage allocateUninitialized(DType dtype, int numel) {
+        CudaStorage s = new CudaStorage(this, dtype, numel);
+        if (numel > 0 && POISON_UNINITIALIZED) {
+            driver.memsetBytes(s.address(), (byte) 0xFF, s.bytes());
         }
         return s;
     }

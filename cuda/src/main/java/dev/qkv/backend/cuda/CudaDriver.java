@@ -28,6 +28,14 @@ interface CudaDriver extends CachingAllocator.RawAllocator, AutoCloseable {
     /** Sets {@code bytes} bytes at {@code address} to zero (queued). */
     void memsetZero(long address, long bytes);
 
+    /** Sets {@code bytes} bytes at {@code address} to {@code value} (queued); fakes may support only 0. */
+    default void memsetBytes(long address, byte value, long bytes) {
+        if (value != 0) {
+            throw new UnsupportedOperationException("memsetBytes(" + value + ") on " + describe());
+        }
+        memsetZero(address, bytes);
+    }
+
     /** Copies a primitive host array ({@code float[]}, {@code long[]}, ...) to the device. */
     void copyToDevice(long dst, Object hostArray, long bytes);
 

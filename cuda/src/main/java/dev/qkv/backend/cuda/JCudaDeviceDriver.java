@@ -219,6 +219,12 @@ final class JCudaDeviceDriver implements CudaDriver {
         check(JCudaDriver.cuMemsetD8Async(at(address), (byte) 0, bytes, stream), "cuMemsetD8Async");
     }
 
+    @Override
+    public synchronized void memsetBytes(long address, byte value, long bytes) {
+        current();
+        check(JCudaDriver.cuMemsetD8Async(at(address), value, bytes, stream), "cuMemsetD8Async");
+    }
+
     private static Pointer host(Object array) {
         return switch (array) {
             case float[] a -> Pointer.to(a);

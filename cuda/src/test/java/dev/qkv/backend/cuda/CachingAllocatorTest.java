@@ -190,6 +190,21 @@ class CachingAllocatorTest {
     }
 
     @Test
+    void pastTheCapTheThresholdIsLiveMemoryPlusTheInitialOne() {
+        FakeRaw raw = new FakeRaw(1 << 30);
+        int[] gcs = {0};
+        CachingAllocator a = new CachingAllocator(raw, 10_000, 30_000, () -> gcs[0]++);
+        a.allocate(new Object(), 8192);
+        a.allocate(new Object(), 8192);                           // 16384 > 10000: collect (8192 live)
+        assertEquals(16_384, a.stats().gcThresholdBytes());       // 2 × 8192: under the cap
+        a.allocate(new Object(), 8192);                           // 24576 > 16384: collect (16384 live)
+        assertEquals(30_000, a.stats().gcThresholdBytes());       // 2 × 16384 passes the cap; 16384 + 10000 is less
+        a.allocate(new Object(), 8192);                           // 32768 > 30000: collect (24576 live)
+        assertEquals(24_576 + 10_000, a.stats().gcThresholdBytes()); // live + initial: never at or below live
+        assertEquals(3, gcs[0]);
+    }
+
+    @Test
     void aLargeCacheDoesNotMakeEveryAllocationCollect() {
         // A loop that drops each result (a product in a benchmark): owners die but are released
         // only when the "JVM" collects. A large cache of another size must not make every
