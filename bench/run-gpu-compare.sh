@@ -105,7 +105,11 @@ cat "$work/info.txt"
 # One after the other, never at the same time: each has the GPU to itself.
 echo "== qkv (dev.qkv.bench.gpu.GpuCompare)"
 set +e
-"$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx16g "${jvm_opts[@]}" \
+# -XX:+ExplicitGCInvokesConcurrent: the collections qkv asks for when device memory fills with dead
+# tensors become a young pause plus concurrent marking (about 1 ms each on the H100 machine) instead
+# of a full collection (about 13 ms); see docs/CUDA.md, "Memory". What we advise users to run with.
+"$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx16g -XX:+ExplicitGCInvokesConcurrent \
+    "${jvm_opts[@]}" \
     -cp "$cp" dev.qkv.bench.gpu.GpuCompare --workloads "$workloads" --gpt-batch "$gpt_batch" "${quick[@]}" \
     > "$work/qkv.csv" 2> >(tee "$work/qkv.log" >&2)
 qkv_rc=$?

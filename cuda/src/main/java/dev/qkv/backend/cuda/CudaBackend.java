@@ -76,6 +76,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         this.driver = driver;
         this.blas = blas;
         this.allocator = new CachingAllocator(timedRaw(driver), gcThreshold, gcThresholdCap, () -> {
+            adviseConcurrentExplicitGc();
             long t0 = System.nanoTime();
             System.gc();
             if (timer.enabled()) {
@@ -322,6 +323,28 @@ public final class CudaBackend implements Backend, AutoCloseable {
         work.run();
         driver.synchronize();
         timer.add(name, System.nanoTime() - t0);
+    }
+
+    private static volatile boolean gcAdviceGiven;
+
+    /**
+     * Device memory of dead tensors comes back when the JVM collects them, so the allocator asks
+     * for collections (System.gc). Under G1 each is a full collection (about 13 ms measured in a
+     * GPT-2 training step on an H100) unless the JVM runs with -XX:+ExplicitGCInvokesConcurrent
+     * (about 1 ms). Said once, at the first such collection.
+     */
+    private static void adviseConcurrentExplicitGc() {
+        if (gcAdviceGiven) {
+            return;
+        }
+        gcAdviceGiven = true;
+        boolean concurrent = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .anyMatch(a -> a.equals("-XX:+ExplicitGCInvokesConcurrent"));
+        if (!concurrent) {
+            LOG.log(System.Logger.Level.INFO, "qkv cuda: device memory is filling with tensors the JVM has not "
+                    + "collected yet, so qkv asks it to collect (System.gc). Run the JVM with "
+                    + "-XX:+ExplicitGCInvokesConcurrent to make each such collection short (docs/CUDA.md, Memory).");
+        }
     }
 
     /** The driver's allocation calls, booked by the kernel timer while it runs. */
