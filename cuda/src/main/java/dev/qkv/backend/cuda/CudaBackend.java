@@ -68,10 +68,12 @@ public final class CudaBackend implements Backend, AutoCloseable {
     static final boolean POISON_UNINITIALIZED = Boolean.getBoolean("qkv.cuda.poisonUninitialized");
 
     CudaBackend(Device device, CudaDriver driver, Blas blas, long gcThreshold) {
-        this(device, driver, blas, gcThreshold, Long.MAX_VALUE);
+        this(device, driver, blas, gcThreshold, Long.MAX_VALUE, null);
     }
 
-    CudaBackend(Device device, CudaDriver driver, Blas blas, long gcThreshold, long gcThresholdCap) {
+    /** @param gcExecutor where the allocator's threshold collections run; null: on the allocating thread */
+    CudaBackend(Device device, CudaDriver driver, Blas blas, long gcThreshold, long gcThresholdCap,
+                java.util.concurrent.Executor gcExecutor) {
         this.device = device;
         this.driver = driver;
         this.blas = blas;
@@ -80,9 +82,10 @@ public final class CudaBackend implements Backend, AutoCloseable {
             long t0 = System.nanoTime();
             System.gc();
             if (timer.enabled()) {
-                timer.add("JVM collection (System.gc, for device memory)", System.nanoTime() - t0);
+                timer.add("JVM collection (System.gc, for device memory; " + Thread.currentThread().getName() + ")",
+                        System.nanoTime() - t0);
             }
-        });
+        }, gcExecutor);
         this.gemmOps = new CudaGemmOps(this, blas);
         this.errors = new CudaStorage(this, DType.INT32, 4);
         driver.memsetZero(errors.address(), errors.bytes());
@@ -109,7 +112,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
             long total = driver.memoryInfo()[1];
             long threshold = Long.getLong("qkv.cuda.gcThresholdMiB", Math.max(256, total / 8 / (1024 * 1024)))
                     * 1024 * 1024;
-            CudaBackend be = new CudaBackend(Device.cuda(index), driver, blas, threshold, total / 2);
+            CudaBackend be = new CudaBackend(Device.cuda(index), driver, blas, threshold, total / 2, GC_THREAD);
             LOG.log(System.Logger.Level.DEBUG, "qkv cuda: opened " + driver.describe());
             return be;
         } catch (RuntimeException | Error e) {
@@ -326,6 +329,13 @@ public final class CudaBackend implements Backend, AutoCloseable {
     }
 
     private static volatile boolean gcAdviceGiven;
+
+    /** One daemon thread for all devices' background collections (they only call System.gc). */
+    private static final java.util.concurrent.Executor GC_THREAD = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "qkv-cuda-gc");
+        t.setDaemon(true);
+        return t;
+    });
 
     /**
      * Device memory of dead tensors comes back when the JVM collects them, so the allocator asks

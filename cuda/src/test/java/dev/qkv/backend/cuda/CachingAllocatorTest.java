@@ -205,6 +205,33 @@ class CachingAllocatorTest {
     }
 
     @Test
+    void aBackgroundCollectorDoesNotStallTheAllocationAndItsResultIsUsedAfterwards() {
+        FakeRaw raw = new FakeRaw(1 << 30);
+        List<Runnable> started = new ArrayList<>();
+        List<CachingAllocator.Allocation> dead = new ArrayList<>();
+        CachingAllocator[] holder = new CachingAllocator[1];
+        CachingAllocator a = new CachingAllocator(raw, 10_000, Long.MAX_VALUE, () -> {
+            dead.forEach(holder[0]::release);           // what the JVM would find dead
+            dead.clear();
+        }, started::add);                               // an executor that runs only when told
+        holder[0] = a;
+        dead.add(a.allocate(new Object(), 4096));
+        dead.add(a.allocate(new Object(), 4096));
+        raw.events.clear();
+        a.allocate(new Object(), 4096);                 // 12288 > 10000: a collection starts, fresh memory meanwhile
+        assertEquals(1, started.size());
+        assertEquals(List.of("malloc 4096"), raw.events);
+        a.allocate(new Object(), 4096);                 // still pending: no second collection
+        assertEquals(1, started.size());
+        started.get(0).run();                           // the collection finishes on "its thread"
+        raw.events.clear();
+        a.allocate(new Object(), 4096);                 // its two blocks are back: a cache hit
+        assertEquals(List.of(), raw.events);
+        assertEquals(2 * 8192, a.stats().gcThresholdBytes());   // 2 × what was live when it was seen to finish
+        assertEquals(1, a.stats().gcRuns());
+    }
+
+    @Test
     void aLargeCacheDoesNotMakeEveryAllocationCollect() {
         // A loop that drops each result (a product in a benchmark): owners die but are released
         // only when the "JVM" collects. A large cache of another size must not make every
