@@ -154,3 +154,26 @@ __device__ void arg_reduce(Strides keptS, Dims keptD, Strides redS, Dims redD, L
 
 ARG_KERNELS(argmax, true)
 ARG_KERNELS(argmin, false)
+
+// ----- column sums: the sum over the leading dim of a row-major [rows, cols] block -----
+// (a bias gradient: Σ over the batch of a [batch, features] gradient). The kernels above give an
+// output a group of threads that read its column with stride cols, one 32-byte sector per float;
+// here a warp's 32 threads take 32 adjacent columns, so each row's read is one coalesced line.
+// partial[chunk][c] = Σ x[offset + r·cols + c] over the chunk's rows, in order; column_sum_f32
+// (norm.cu) then adds the chunks in order: deterministic, like the norms' parameter gradients.
+// grid = column tiles × row chunks (LaunchShapes.normParamPartial), one thread per column.
+extern "C" __global__ void column_partial_sum_f32(const float* __restrict__ x, int offset, int rows, int cols,
+                                                  int rowsPerChunk, float* partial) {
+    const int c = blockIdx.x * blockDim.x + threadIdx.x;
+    const int chunk = blockIdx.y;
+    if (c >= cols) {
+        return;
+    }
+    const int r0 = chunk * rowsPerChunk;
+    const int r1 = min(rows, r0 + rowsPerChunk);
+    float acc = 0.0f;
+    for (int r = r0; r < r1; r++) {
+        acc += x[offset + (long long) r * cols + c];
+    }
+    partial[(long long) chunk * cols + c] = acc;
+}

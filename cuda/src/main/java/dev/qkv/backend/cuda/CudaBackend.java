@@ -525,6 +525,12 @@ public final class CudaBackend implements Backend, AutoCloseable {
         if (m.numel() == 0) {
             return;
         }
+        ViewMerge.Merged four = s.dtype() == d.dtype() && s.dtype().byteSize() == 4 ? ViewMerge.byFour(m) : null;
+        if (four != null) {                                       // 16 bytes per thread
+            launch(Kernels.COPY_X4, LaunchShapes.elementwise(four.numel()), new KernelArgs().ptr(s)
+                    .strides(four.views()[0]).ptr(d).strides(four.views()[1]).dims(four.dims()));
+            return;
+        }
         launch(Kernels.COPY, LaunchShapes.elementwise(m.numel()), new KernelArgs().ptr(s).i32(code(s))
                 .strides(m.views()[0]).ptr(d).i32(code(d)).strides(m.views()[1]).dims(m.dims()));
     }
@@ -600,6 +606,9 @@ public final class CudaBackend implements Backend, AutoCloseable {
         }
         boolean arg = op == ReduceOp.ARGMAX || op == ReduceOp.ARGMIN;
         boolean f32 = xs.dtype() == DType.FLOAT32 && (arg || o.dtype() == DType.FLOAT32);
+        if (op == ReduceOp.SUM && f32 && columnSum(xs, kept, reduced, o)) {
+            return;
+        }
         KernelArgs a = new KernelArgs().ptr(xs);
         if (!f32) {
             a.i32(code(xs));
@@ -609,6 +618,29 @@ public final class CudaBackend implements Backend, AutoCloseable {
             a.i32(code(o));
         }
         launch(Kernels.reduce(op, f32), LaunchShapes.reduce(outer, reduced.numel()), a);
+    }
+
+    /**
+     * The sum over the leading dim of a row-major [rows, cols] block (bias gradients) with the
+     * column-sum kernels, which read whole rows at a time; false for any other layout.
+     */
+    private boolean columnSum(CudaStorage x, ViewMerge.Merged kept, ViewMerge.Merged reduced, CudaStorage out) {
+        if (kept.dims().rank() != 1 || reduced.dims().rank() != 1) {
+            return false;
+        }
+        int cols = kept.numel();
+        int rows = reduced.numel();
+        if (kept.views()[0].strides()[0] != 1 || reduced.views()[0].strides()[0] != cols || rows < 2) {
+            return false;
+        }
+        int chunks = LaunchShapes.normChunks(rows);
+        CudaStorage partial = scratch(DType.FLOAT32, chunks * cols);
+        launch(Kernels.COLUMN_PARTIAL_SUM, LaunchShapes.normParamPartial(rows, cols), new KernelArgs().ptr(x)
+                .i32(kept.views()[0].offset()).i32(rows).i32(cols).i32(LaunchShapes.normRowsPerChunk(rows)).ptr(partial));
+        launch(Kernels.typed("column_sum", "f32"), LaunchShapes.columns(cols), new KernelArgs()
+                .ptr(partial).i32(chunks).i32(cols).ptr(out));
+        partial.close();
+        return true;
     }
 
     /**

@@ -96,6 +96,9 @@ final class Kernels {
             PTR, PTR, PTR, PTR, STRIDES, PTR, PTR, PTR, PTR, PTR, I32, I32, I32, I32, I32, I32, I32, I32, I32, F64,
             F64, U64);
 
+    static final KernelSpec COPY_X4 = add("elementwise", "copy_x4", PTR, STRIDES, PTR, STRIDES, DIMS);
+    static final KernelSpec COLUMN_PARTIAL_SUM = add("reduce", "column_partial_sum_f32", PTR, I32, I32, I32, I32, PTR);
+
     /** The tiled attention kernels for padded head dim 64 or 128 (same parameters as the kernels above). */
     static KernelSpec attentionTiledForward(int dp) {
         return ALL.get("attention_forward_tiled_d" + dp + "_f32");

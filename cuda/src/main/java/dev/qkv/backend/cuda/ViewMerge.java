@@ -117,4 +117,35 @@ final class ViewMerge {
         }
         return new Dims(shape, numel);
     }
+
+    /**
+     * The merged views in units of four elements, when every view's innermost dim is contiguous
+     * with a length divisible by 4 and all other strides and the offsets are too (so 16-byte units
+     * stay aligned); null otherwise. For copy_x4.
+     */
+    static Merged byFour(Merged m) {
+        int[] shape = m.dims().shape();
+        int last = shape.length - 1;
+        if (last < 0 || shape[last] % 4 != 0) {
+            return null;
+        }
+        Strides[] views = new Strides[m.views().length];
+        for (int v = 0; v < views.length; v++) {
+            Strides s = m.views()[v];
+            if (s.strides()[last] != 1 || s.offset() % 4 != 0) {
+                return null;
+            }
+            int[] st = s.strides().clone();
+            for (int d = 0; d < last; d++) {
+                if (st[d] % 4 != 0) {
+                    return null;
+                }
+                st[d] /= 4;
+            }
+            views[v] = new Strides(s.offset() / 4, st);
+        }
+        int[] sh = shape.clone();
+        sh[last] /= 4;
+        return new Merged(new Dims(sh, m.numel() / 4), views);
+    }
 }

@@ -159,6 +159,32 @@ class CudaBeyondContractTest {
                         Layout.contiguous(4, 3)));
     }
 
+    /** Copies whose views share a contiguous inner run of 4k elements take copy_x4 (16 bytes per thread). */
+    @Test
+    void copiesInSixteenByteUnits() {
+        int b = 2, t = 7, h = 3, d = 12;
+        for (DType dt : new DType[] {DType.FLOAT32, DType.INT32}) {
+            Layout heads = new Layout(new int[] {b, h, t, d}, new int[] {t * h * d, d, h * d, 1}, 4);
+            compare("copy of a [B, T, H, D] transpose, " + dt, 0, new CpuStorage[] {rand(dt, 4 + b * t * h * d, -100, 100),
+                    CpuStorage.allocate(dt, 8 + b * h * t * d)}, new int[] {1},
+                    (be, s) -> be.copy(s[0], heads, s[1], new Layout(new int[] {b, h, t, d}, new int[] {h * t * d, t * d, d, 1}, 8)));
+        }
+    }
+
+    /** Sums over the leading dim of row-major blocks (bias gradients) take the column-sum kernels. */
+    @Test
+    void columnSumsOverTheLeadingDim() {
+        for (int[] rc : new int[][] {{2, 1}, {65, 3}, {1000, 37}, {4099, 300}}) {
+            int rows = rc[0], cols = rc[1];
+            // A view at offset 5 of a larger buffer, as a slice would be.
+            CpuStorage x = rand(DType.FLOAT32, 5 + rows * cols, -1, 1);
+            Layout view = new Layout(new int[] {rows, cols}, new int[] {cols, 1}, 5);
+            compare("sum over dim 0 of [" + rows + ", " + cols + "]", 1e-4, new CpuStorage[] {x,
+                    CpuStorage.allocate(DType.FLOAT32, cols)}, new int[] {1},
+                    (be, s) -> be.reduce(dev.qkv.backend.ReduceOp.SUM, s[0], view, new boolean[] {true, false}, s[1]));
+        }
+    }
+
     /**
      * Both kernel families (tiled, warp-per-row) against the reference, on shapes that cross the
      * tiled kernels' 64-row tiles and pad their head dims (64 or 128), with and without 16-byte

@@ -7,6 +7,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** Dim merging for the elementwise kernels, checked against Layout's own offset arithmetic. */
@@ -21,6 +22,30 @@ class ViewMergeTest {
             linear /= n;
         }
         return pos;
+    }
+
+    /** copy_x4's views: unit u of a view covers elements 4·pos(u) .. 4·pos(u)+3, the same as before. */
+    @Test
+    void byFourCountsSixteenByteUnitsOfTheSameElements() {
+        // [B, T, H, D] heads read as [B, H, T, D] (a transpose), copied into a contiguous tensor at offset 8.
+        int b = 2, t = 3, h = 5, d = 8;
+        Layout src = new Layout(new int[] {b, h, t, d}, new int[] {t * h * d, d, h * d, 1}, 4);
+        Layout dst = new Layout(new int[] {b, h, t, d}, new int[] {h * t * d, t * d, d, 1}, 8);
+        ViewMerge.Merged m = ViewMerge.merge(src, dst);
+        ViewMerge.Merged four = ViewMerge.byFour(m);
+        assertEquals(m.numel() / 4, four.numel());
+        for (int u = 0; u < four.numel(); u++) {
+            for (int v = 0; v < 2; v++) {
+                int unit = kernelOffset(four.dims(), four.views()[v], u);
+                for (int k = 0; k < 4; k++) {
+                    assertEquals(kernelOffset(m.dims(), m.views()[v], 4 * u + k), 4 * unit + k);
+                }
+            }
+        }
+        // Not applicable: an odd innermost length, a strided innermost dim, an offset not divisible by 4.
+        assertNull(ViewMerge.byFour(ViewMerge.merge(new Layout(new int[] {3, 6}, new int[] {7, 1}, 0), Layout.contiguous(3, 6))));
+        assertNull(ViewMerge.byFour(ViewMerge.merge(Layout.contiguous(4, 4).transpose(0, 1), Layout.contiguous(4, 4))));
+        assertNull(ViewMerge.byFour(ViewMerge.merge(new Layout(new int[] {2, 8}, new int[] {8, 1}, 2), Layout.contiguous(2, 8))));
     }
 
     @Test
