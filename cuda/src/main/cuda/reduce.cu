@@ -159,11 +159,12 @@ ARG_KERNELS(argmin, false)
 // (a bias gradient: Σ over the batch of a [batch, features] gradient). The kernels above give an
 // output a group of threads that read its column with stride cols, one 32-byte sector per float;
 // here a warp's 32 threads take 32 adjacent columns, so each row's read is one coalesced line.
-// partial[chunk][c] = Σ x[offset + r·cols + c] over the chunk's rows, in order; column_sum_f32
-// (norm.cu) then adds the chunks in order: deterministic, like the norms' parameter gradients.
+// partial[chunk][c] = Σ x[offset + r·cols + c] over the chunk's rows, in order, in double;
+// column_total_f32 then adds the chunks in order, in double, and rounds once: deterministic, and
+// as accurate as the tree sums of the generic kernel (a float running sum over 20000 rows was not).
 // grid = column tiles × row chunks (LaunchShapes.normParamPartial), one thread per column.
 extern "C" __global__ void column_partial_sum_f32(const float* __restrict__ x, int offset, int rows, int cols,
-                                                  int rowsPerChunk, float* partial) {
+                                                  int rowsPerChunk, double* partial) {
     const int c = blockIdx.x * blockDim.x + threadIdx.x;
     const int chunk = blockIdx.y;
     if (c >= cols) {
@@ -171,9 +172,22 @@ extern "C" __global__ void column_partial_sum_f32(const float* __restrict__ x, i
     }
     const int r0 = chunk * rowsPerChunk;
     const int r1 = min(rows, r0 + rowsPerChunk);
-    float acc = 0.0f;
+    double acc = 0.0;
     for (int r = r0; r < r1; r++) {
         acc += x[offset + (long long) r * cols + c];
     }
     partial[(long long) chunk * cols + c] = acc;
+}
+
+// out[c] = (float) Σ_k partial[k][c], k = 0 .. chunks-1 in order. One thread per column.
+extern "C" __global__ void column_total_f32(const double* partial, int chunks, int cols, float* out) {
+    const int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c >= cols) {
+        return;
+    }
+    double s = 0.0;
+    for (int k = 0; k < chunks; k++) {
+        s += partial[(long long) k * cols + c];
+    }
+    out[c] = (float) s;
 }

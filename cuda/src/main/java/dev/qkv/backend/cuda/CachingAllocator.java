@@ -39,6 +39,10 @@ import java.util.TreeMap;
  *   driver is out of memory does an allocation wait for a collection. Cached blocks do not count: counting them
  *   made every allocation after the first collection collect again once the cache was large
  *   (measured on an H100: 9.9 ms per 1024² product instead of 0.06).</li>
+ *   <li><b>A full cache.</b> Blocks of sizes no longer asked for stay cached. When a fresh block
+ *   would take what is reserved past a soft limit (CudaBackend: 85% of the device), the cached
+ *   blocks are freed first, rather than running into the driver's out-of-memory error, whose
+ *   remedy (a collection on the allocating thread) is slow.</li>
  *   <li><b>Out of memory.</b> If that is not enough, the cache is emptied (cached blocks freed)
  *   and the driver asked once more (so, as in PyTorch, what the allocator reserves only shrinks
  *   when the device is full, or on {@link #emptyCache()}), then {@link CudaOutOfMemoryException} reports the request and
@@ -100,6 +104,8 @@ final class CachingAllocator {
     private final Runnable requestGc;
     private final long initialGcThreshold;
     private final long gcThresholdCap;
+    /** Reserved bytes above which the cache is emptied before the driver is asked for more. */
+    private long reservedSoftLimit = Long.MAX_VALUE;
     /** Runs requestGc off the allocating thread; null: collect synchronously. */
     private final java.util.concurrent.Executor gcExecutor;
     /** A background collection was started and has not been seen to finish. */
@@ -150,6 +156,11 @@ final class CachingAllocator {
         this.requestGc = requestGc;
     }
 
+    /** Sets the reserved total above which cached blocks are freed before new ones are made. */
+    synchronized void setReservedSoftLimit(long bytes) {
+        reservedSoftLimit = bytes;
+    }
+
     /**
      * The size class of a request: 512-byte steps up to 2 KiB, above that a quarter of the
      * request's highest power of two, so a block is at most 25% larger than asked for.
@@ -193,6 +204,9 @@ final class CachingAllocator {
                 collect();                                  // dead owners give their blocks back
                 b = takeCached(size);
             }
+        }
+        if (b == null && reserved + size > reservedSoftLimit && cachedBlocks > 0) {
+            emptyCache();                                   // unused sizes go back before the device fills up
         }
         if (b == null) {
             b = mallocWithRetries(size, bytes);

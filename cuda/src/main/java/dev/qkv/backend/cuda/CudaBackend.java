@@ -113,6 +113,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
             long threshold = Long.getLong("qkv.cuda.gcThresholdMiB", Math.max(256, total / 8 / (1024 * 1024)))
                     * 1024 * 1024;
             CudaBackend be = new CudaBackend(Device.cuda(index), driver, blas, threshold, total / 2, GC_THREAD);
+            be.allocator.setReservedSoftLimit(total / 20 * 17);      // 85% of the device
             LOG.log(System.Logger.Level.DEBUG, "qkv cuda: opened " + driver.describe());
             return be;
         } catch (RuntimeException | Error e) {
@@ -634,10 +635,10 @@ public final class CudaBackend implements Backend, AutoCloseable {
             return false;
         }
         int chunks = LaunchShapes.normChunks(rows);
-        CudaStorage partial = scratch(DType.FLOAT32, chunks * cols);
+        CudaStorage partial = scratch(DType.FLOAT64, chunks * cols);
         launch(Kernels.COLUMN_PARTIAL_SUM, LaunchShapes.normParamPartial(rows, cols), new KernelArgs().ptr(x)
                 .i32(kept.views()[0].offset()).i32(rows).i32(cols).i32(LaunchShapes.normRowsPerChunk(rows)).ptr(partial));
-        launch(Kernels.typed("column_sum", "f32"), LaunchShapes.columns(cols), new KernelArgs()
+        launch(Kernels.COLUMN_TOTAL, LaunchShapes.columns(cols), new KernelArgs()
                 .ptr(partial).i32(chunks).i32(cols).ptr(out));
         partial.close();
         return true;

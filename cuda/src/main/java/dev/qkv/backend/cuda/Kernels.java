@@ -98,6 +98,7 @@ final class Kernels {
 
     static final KernelSpec COPY_X4 = add("elementwise", "copy_x4", PTR, STRIDES, PTR, STRIDES, DIMS);
     static final KernelSpec COLUMN_PARTIAL_SUM = add("reduce", "column_partial_sum_f32", PTR, I32, I32, I32, I32, PTR);
+    static final KernelSpec COLUMN_TOTAL = add("reduce", "column_total_f32", PTR, I32, I32, PTR);
 
     /** The tiled attention kernels for padded head dim 64 or 128 (same parameters as the kernels above). */
     static KernelSpec attentionTiledForward(int dp) {

@@ -232,6 +232,24 @@ class CachingAllocatorTest {
     }
 
     @Test
+    void pastTheSoftLimitTheCacheIsEmptiedBeforeTheDriverIsAsked() {
+        FakeRaw raw = new FakeRaw(1 << 30);
+        int[] gcs = {0};
+        CachingAllocator a = new CachingAllocator(raw, 1 << 20, () -> gcs[0]++);
+        a.setReservedSoftLimit(20_000);
+        a.release(a.allocate(new Object(), 8192));
+        a.release(a.allocate(new Object(), 6144));                // 14336 reserved, all cached
+        raw.events.clear();
+        a.allocate(new Object(), 4096);                           // 18432: under the limit
+        assertEquals(List.of("malloc 4096"), raw.events);
+        raw.events.clear();
+        a.allocate(new Object(), 5120);                           // 23552 > 20000: the cache goes first
+        assertEquals(List.of("sync", "free", "free", "malloc 5120"), raw.events);
+        assertEquals(4096 + 5120, a.stats().reservedBytes());
+        assertEquals(0, gcs[0]);
+    }
+
+    @Test
     void aLargeCacheDoesNotMakeEveryAllocationCollect() {
         // A loop that drops each result (a product in a benchmark): owners die but are released
         // only when the "JVM" collects. A large cache of another size must not make every
