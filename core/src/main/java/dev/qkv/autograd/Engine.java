@@ -14,6 +14,14 @@ import java.util.Set;
 /**
  * Reverse-mode differentiation: sort the graph topologically, then walk it backwards, handing
  * each node the gradient of its output and adding what it returns into its inputs' gradients.
+ *
+ * <p>The gradients flowing through the graph are the engine's own: nobody else holds them (a
+ * leaf's {@code grad} is a copy). So once a node has consumed its gradient, and a sum has replaced
+ * two partial ones, their buffers are closed at once where the device's memory is not the JVM's
+ * (a {@link AutoCloseable} storage: the GPU), unless another pending gradient shares the buffer
+ * (a pass-through rule such as add's hands the same tensor to both inputs). On the GPU that
+ * returns about half of a training step's garbage without waiting for the JVM's collector, as
+ * PyTorch's reference counting does; on the CPU there is nothing to close.
  */
 public final class Engine {
     private Engine() {
@@ -40,6 +48,7 @@ public final class Engine {
             List<Tensor> order = topologicalOrder(root);
             Map<Tensor, Tensor> grads = new IdentityHashMap<>();
             grads.put(root, gradient);
+            List<Tensor> consumed = new ArrayList<>();       // gradients that may be dead after this node
             // Reverse topological order: every consumer of a tensor runs before the tensor itself,
             // so its gradient is complete when we reach it.
             for (int i = order.size() - 1; i >= 0; i--) {
@@ -50,7 +59,9 @@ public final class Engine {
                     continue;
                 }
                 if (node == null) {
-                    t.accumulateGrad(g);                      // a leaf: gradients accumulate (+=)
+                    t.accumulateGrad(g);                      // a leaf: gradients accumulate (+=) into a copy
+                    consumed.add(g);
+                    closeUnshared(consumed, grads, gradient);
                     continue;
                 }
                 if (node.released()) {
@@ -76,11 +87,50 @@ public final class Engine {
                     if (Autograd.isAnomalyEnabled()) {
                         AnomalyCheck.backward(node.op(), k, gi);
                     }
-                    grads.merge(in, gi, Tensor::add);
+                    consumed.add(inGrads[k]);
+                    Tensor before = grads.get(in);
+                    if (before == null) {
+                        grads.put(in, gi);
+                    } else {
+                        grads.put(in, before.add(gi));
+                        consumed.add(before);
+                        consumed.add(gi);
+                    }
                 }
                 node.release();
+                consumed.add(g);
+                closeUnshared(consumed, grads, gradient);
             }
         }
+    }
+
+    /**
+     * Closes the buffers of {@code consumed} gradients that no pending gradient (a value of
+     * {@code grads}) and not the caller's {@code gradient} share, where buffers are closeable
+     * (device memory); clears the list.
+     */
+    static void closeUnshared(List<Tensor> consumed, Map<Tensor, Tensor> grads, Tensor gradient) {
+        Set<Object> live = null;
+        for (Tensor c : consumed) {
+            if (c == null || !(c.storage() instanceof AutoCloseable closeable)) {
+                continue;
+            }
+            if (live == null) {
+                live = Collections.newSetFromMap(new IdentityHashMap<>());
+                live.add(gradient.storage());
+                for (Tensor pending : grads.values()) {
+                    live.add(pending.storage());
+                }
+            }
+            if (live.add(c.storage())) {                      // first time seen, and nobody else's
+                try {
+                    closeable.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException("backward: closing a consumed gradient's buffer failed", e);
+                }
+            }
+        }
+        consumed.clear();
     }
 
     /** Tensors reachable from root through grad_fn edges, each after all of its inputs. */

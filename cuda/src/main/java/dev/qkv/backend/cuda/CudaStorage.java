@@ -7,14 +7,15 @@ import dev.qkv.tensor.Device;
 /**
  * A flat buffer in a GPU's memory. Closing it returns its block to the backend's caching
  * allocator at once; a buffer that is never closed (the common case: tensors made by ops)
- * returns when the JVM collects it. Closing twice, or using a buffer after closing, is the
- * caller's mistake; closing twice is harmless.
+ * returns when the JVM collects it. Closing twice is harmless; using a buffer after closing it
+ * throws (its block may already hold another tensor).
  */
 public final class CudaStorage extends Storage implements AutoCloseable {
     private final CudaBackend backend;
     private final DType dtype;
     private final int size;
     private final CachingAllocator.Allocation allocation;
+    private volatile boolean closed;
 
     CudaStorage(CudaBackend backend, DType dtype, int size) {
         if (size < 0) {
@@ -47,6 +48,9 @@ public final class CudaStorage extends Storage implements AutoCloseable {
 
     /** Device address of element 0. */
     long address() {
+        if (closed) {
+            throw new IllegalStateException(this + " was used after close(): its memory went back to the allocator");
+        }
         return allocation.address();
     }
 
@@ -57,6 +61,7 @@ public final class CudaStorage extends Storage implements AutoCloseable {
     /** Returns the memory to the allocator's cache now. */
     @Override
     public void close() {
+        closed = true;
         backend.allocator().release(allocation);
     }
 
