@@ -349,8 +349,13 @@ public final class CudaBackend implements Backend, AutoCloseable {
             return;
         }
         gcAdviceGiven = true;
-        boolean concurrent = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .anyMatch(a -> a.equals("-XX:+ExplicitGCInvokesConcurrent"));
+        boolean concurrent;
+        try {
+            concurrent = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                    .anyMatch(a -> a.equals("-XX:+ExplicitGCInvokesConcurrent"));
+        } catch (LinkageError | RuntimeException e) {
+            return;                                         // a runtime without java.management: no advice
+        }
         if (!concurrent) {
             LOG.log(System.Logger.Level.INFO, "qkv cuda: device memory is filling with tensors the JVM has not "
                     + "collected yet, so qkv asks it to collect (System.gc). Run the JVM with "
