@@ -49,12 +49,16 @@ __device__ __forceinline__ float drop_factor(unsigned long long seed, double p, 
     return u < p ? 0.0f : (float) (1.0 / (1.0 - p));
 }
 
-__device__ __forceinline__ float warp_max(float v) {
-    for (int o = 16; o > 0; o /= 2) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+// Max and sum across groups of WIDTH adjacent lanes of a warp (butterfly shuffles): 32 is the
+// whole warp (one row per warp, above); 16 is half a warp (a row of a 64×64 tile, below).
+template <int WIDTH>
+__device__ __forceinline__ float lanes_max(float v) {
+    for (int o = WIDTH / 2; o > 0; o /= 2) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
     return v;
 }
-__device__ __forceinline__ float warp_sum(float v) {
-    for (int o = 16; o > 0; o /= 2) v += __shfl_xor_sync(0xffffffffu, v, o);
+template <int WIDTH>
+__device__ __forceinline__ float lanes_sum(float v) {
+    for (int o = WIDTH / 2; o > 0; o /= 2) v += __shfl_xor_sync(0xffffffffu, v, o);
     return v;
 }
 
@@ -133,13 +137,13 @@ extern "C" __global__ void attention_forward_f32(const float* q, const float* k,
             }
             s = scale * dot + mask_at(mask, maskS, b, h, i, j);
         }
-        const float mNew = fmaxf(m, warp_max(s));
+        const float mNew = fmaxf(m, lanes_max<32>(s));
         if (mNew == -CUDART_INF_F) {
             continue;                                   // nothing visible yet: nothing to add
         }
         const float correction = m == -CUDART_INF_F ? 0.0f : expf(m - mNew);   // rescale what we have
         const float p = s == -CUDART_INF_F ? 0.0f : expf(s - mNew);
-        l = l * correction + warp_sum(p);
+        l = l * correction + lanes_sum<32>(p);
         const float pd = p > 0.0f ? p * drop_factor(seed, dropoutP, b, h, i, j, H, Tq, Tk) : 0.0f;
 #pragma unroll
         for (int t = 0; t < PER_LANE; t++) {
@@ -181,7 +185,7 @@ extern "C" __global__ void attention_backward_delta_f32(const float* out, const 
             s += dout[(long long) row * Dv + d] * out[(long long) row * Dv + d];
         }
     }
-    s = warp_sum(s);
+    s = lanes_sum<32>(s);
     if (row < rows && lane == 0) {
         delta[row] = s;
     }
@@ -454,15 +458,6 @@ __device__ __forceinline__ void load_tile(float* dst, const float* src, int row0
     }
 }
 
-// The 16 lanes that share a tile row (same ty) are one half of a warp: reduce across them.
-__device__ __forceinline__ float row_max16(float v) {
-    for (int o = 8; o > 0; o /= 2) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-    return v;
-}
-__device__ __forceinline__ float row_sum16(float v) {
-    for (int o = 8; o > 0; o /= 2) v += __shfl_xor_sync(0xffffffffu, v, o);
-    return v;
-}
 
 // ---------------------------------------------------------------------------- tiled forward
 // grid.x = ceil(Tq / 64) · B · H, block = 256, dynamic shared memory = (3·64·(DP+4) + 64·68)
@@ -524,7 +519,7 @@ __device__ __forceinline__ void attention_forward_tiled(const float* q, const fl
                 s[r][c] = visible ? scale * s[r][c] + mask_at(mask, maskS, b, h, i, j) : -CUDART_INF_F;
                 rowMax = fmaxf(rowMax, s[r][c]);
             }
-            const float mNew = fmaxf(m[r], row_max16(rowMax));
+            const float mNew = fmaxf(m[r], lanes_max<16>(rowMax));
             const float correction = mNew == -CUDART_INF_F ? 1.0f : expf(m[r] - mNew);
             l[r] *= correction;
 #pragma unroll
@@ -545,7 +540,7 @@ __device__ __forceinline__ void attention_forward_tiled(const float* q, const fl
 #pragma unroll
     for (int r = 0; r < 4; r++) {
         const int i = i0 + ty + 16 * r;
-        const float sum = row_sum16(l[r]);
+        const float sum = lanes_sum<16>(l[r]);
         if (i < Tq) {
             const long long row = (long long) bh * Tq + i;
 #pragma unroll
