@@ -69,6 +69,37 @@ class FakeDeviceBackendTest {
     }
 
     @Test
+    void theKernelTimerBooksLaunchesMemsetsAndAllocationsOnlyWhileEnabled() {
+        Storage a = f32(1, 2, 3, 4, 5);
+        Storage out = be.allocate(DType.FLOAT32, 5);                 // before enabling: not booked
+        assertTrue(be.kernelTimer().rows().isEmpty());
+        be.kernelTimer().enable();
+        be.unary(UnaryOp.NEG, a, Layout.contiguous(5), out, Layout.contiguous(5));
+        be.unary(UnaryOp.NEG, a, Layout.contiguous(5), out, Layout.contiguous(5));
+        be.allocate(DType.FLOAT32, 1 << 20);                           // a fresh block, zeroed
+        be.kernelTimer().disable();
+        be.unary(UnaryOp.NEG, a, Layout.contiguous(5), out, Layout.contiguous(5));
+        java.util.Map<String, long[]> rows = be.kernelTimer().rows();
+        assertEquals(2, rows.get("neg_f32")[0], rows.keySet().toString());
+        assertEquals(1, rows.get("memset")[0]);
+        assertEquals(1, rows.get("cuMemAlloc")[0]);
+        assertTrue(be.kernelTimer().report().contains("neg_f32"));
+        be.kernelTimer().reset();
+        assertTrue(be.kernelTimer().rows().isEmpty());
+    }
+
+    @Test
+    void aBufferUsedAfterCloseThrows() {
+        CudaStorage a = (CudaStorage) f32(1, 2, 3);
+        Storage out = be.allocate(DType.FLOAT32, 3);
+        a.close();
+        a.close();                                                     // twice: harmless
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> be.unary(UnaryOp.NEG, a, Layout.contiguous(3), out, Layout.contiguous(3)));
+        assertTrue(e.getMessage().contains("used after close"), e.getMessage());
+    }
+
+    @Test
     void uploadAndDownloadRoundTripEveryDtype() {
         CpuStorage[] hosts = {
             new CpuStorage.F32(new float[] {1.5f, -2, Float.NaN}),
