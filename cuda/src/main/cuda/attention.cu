@@ -459,9 +459,35 @@ __device__ __forceinline__ void load_tile(float* dst, const float* src, int row0
 }
 
 
+// The same load with cp.async (sm_80+): 16-byte copies from global to shared memory that run
+// while the block computes on the previous tile; rows past n and columns past dim are filled with
+// zeros by the copy itself (source size 0). Needs dim % 4 == 0. Completes at cp_async_wait.
+template <int DP>
+__device__ __forceinline__ void load_tile_async(float* dst, const float* src, int row0, int n, int dim) {
+    constexpr int LD = DP + 4;
+    for (int e = threadIdx.x; e < 64 * DP / 4; e += blockDim.x) {
+        const int r = e / (DP / 4);
+        const int d = (e - r * (DP / 4)) * 4;
+        const bool valid = row0 + r < n && d < dim;
+        const float* from = valid ? src + (long long) (row0 + r) * dim + d : src;
+        const unsigned to = static_cast<unsigned>(__cvta_generic_to_shared(dst + r * LD + d));
+        asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(to), "l"(from), "r"(valid ? 16 : 0));
+    }
+}
+__device__ __forceinline__ void cp_async_commit() {
+    asm volatile("cp.async.commit_group;\n" ::);
+}
+// Waits until at most N of this thread's committed groups are still in flight.
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+    asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+}
+
 // ---------------------------------------------------------------------------- tiled forward
-// grid.x = ceil(Tq / 64) · B · H, block = 256, dynamic shared memory = (3·64·(DP+4) + 64·68)
+// grid.x = ceil(Tq / 64) · B · H, block = 256, dynamic shared memory = (5·64·(DP+4) + 64·68)
 // floats (LaunchShapes.attentionTiledForwardShared). Same parameters as attention_forward_f32.
+// K and V tiles are double-buffered: while the block works on one key tile, cp.async brings the
+// next into the other buffer (head dims divisible by 4; otherwise plain loads, one tile at a time).
 template <int DP>
 __device__ __forceinline__ void attention_forward_tiled(const float* q, const float* k, const float* v,
                                                         const float* mask, const Strides& maskS, float* out,
@@ -472,9 +498,9 @@ __device__ __forceinline__ void attention_forward_tiled(const float* q, const fl
     constexpr int HN = DP / 64;
     extern __shared__ float4 smem4[];
     float* Qs = reinterpret_cast<float*>(smem4);        // [64][LD]  this block's query rows
-    float* Ks = Qs + TQ * LD;                           // [64][LD]  a tile of keys
-    float* Vs = Ks + TK * LD;                           // [64][LD]  and of values
-    float* Ps = Vs + TK * LD;                           // [64][TPITCH]  P·drop of the tile
+    float* Kbuf = Qs + TQ * LD;                         // 2 × [64][LD]  key tiles (two buffers)
+    float* Vbuf = Kbuf + 2 * TK * LD;                   // 2 × [64][LD]  and value tiles
+    float* Ps = Vbuf + 2 * TK * LD;                     // [64][TPITCH]  P·drop of the tile
     const float scale = (float) scaleD;
     const int tx = threadIdx.x & 15;
     const int ty = threadIdx.x >> 4;
@@ -501,11 +527,27 @@ __device__ __forceinline__ void attention_forward_tiled(const float* q, const fl
 #pragma unroll
         for (int c = 0; c < 4 * HN; c++) acc[r][c] = 0.0f;
     }
-    for (int j0 = 0; j0 < keyEnd; j0 += TK) {
-        __syncthreads();                                // the previous tile is consumed
-        load_tile<DP>(Ks, kh, j0, Tk, D);
-        load_tile<DP>(Vs, vh, j0, Tk, Dv);
-        __syncthreads();
+    const bool async = (D & 3) == 0 && (Dv & 3) == 0;
+    if (async && keyEnd > 0) {
+        load_tile_async<DP>(Kbuf, kh, 0, Tk, D);
+        load_tile_async<DP>(Vbuf, vh, 0, Tk, Dv);
+        cp_async_commit();
+    }
+    for (int j0 = 0, t = 0; j0 < keyEnd; j0 += TK, t++) {
+        float* Ks = Kbuf + (t & 1) * TK * LD;
+        float* Vs = Vbuf + (t & 1) * TK * LD;
+        if (async) {
+            if (j0 + TK < keyEnd) {                     // the next tile, into the buffer freed last round
+                load_tile_async<DP>(Kbuf + ((t + 1) & 1) * TK * LD, kh, j0 + TK, Tk, D);
+                load_tile_async<DP>(Vbuf + ((t + 1) & 1) * TK * LD, vh, j0 + TK, Tk, Dv);
+            }
+            cp_async_commit();                          // (an empty group at the end keeps the count)
+            cp_async_wait<1>();                         // this tile's group has landed
+        } else {
+            load_tile<DP>(Ks, kh, j0, Tk, D);
+            load_tile<DP>(Vs, vh, j0, Tk, Dv);
+        }
+        __syncthreads();                                // every thread's part of the tile is there
         float s[4][4] = {};
         mm_nt<DP>(s, Qs, LD, Ks, LD, ty, tx);
 #pragma unroll
@@ -536,6 +578,7 @@ __device__ __forceinline__ void attention_forward_tiled(const float* q, const fl
         }
         __syncthreads();
         mm_nn<TK, HN>(acc, Ps, TPITCH, Vs, LD, ty, tx);
+        __syncthreads();                                // this tile and Ps are consumed
     }
 #pragma unroll
     for (int r = 0; r < 4; r++) {

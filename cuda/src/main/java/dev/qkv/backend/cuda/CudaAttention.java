@@ -13,7 +13,8 @@ import dev.qkv.tensor.DType;
  * blocked; the fast path) and the warp-per-row kernels (one warp per query or key row; short,
  * and needing only 48 KiB of shared memory). The tiled ones run when their shared memory fits the
  * device: every head dim up to 128 on Hopper (227 KiB per block), up to 64 on the A100 (163 KiB);
- * other Ampere and Ada GPUs (99 KiB) run the warp-per-row kernels.
+ * other Ampere and Ada GPUs (99 KiB) run the warp-per-row kernels. Both families run in
+ * forward and backward alike.
  */
 final class CudaAttention {
     /** Which kernels run: {@link #AUTO} picks the tiled ones where they fit. Tests pin either. */
@@ -62,7 +63,9 @@ final class CudaAttention {
     /** The padded head dim of the tiled kernels for these arguments, or 0 to use the warp-per-row kernels. */
     int tiledDim(AttentionArgs a) {
         int dp = LaunchShapes.attentionTiledDim(a.headDim(), a.valueDim());
-        boolean fits = LaunchShapes.attentionTiledDkDvShared(dp) <= be.maxSharedBytesPerBlock();
+        int most = Math.max(LaunchShapes.attentionTiledForwardShared(dp),
+                Math.max(LaunchShapes.attentionTiledDqShared(dp), LaunchShapes.attentionTiledDkDvShared(dp)));
+        boolean fits = most <= be.maxSharedBytesPerBlock();
         return switch (kernels) {
             case AUTO -> fits ? dp : 0;
             case TILED -> dp;

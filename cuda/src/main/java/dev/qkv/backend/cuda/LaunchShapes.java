@@ -128,9 +128,9 @@ final class LaunchShapes {
         return Math.max(d, dv) <= 64 ? 64 : 128;
     }
 
-    /** Tiled forward: Q, K, V tiles [64][DP+4] and the P tile [64][68], in bytes. */
+    /** Tiled forward: the Q tile and two K and two V tiles [64][DP+4] (double-buffered), the P tile [64][68], in bytes. */
     static int attentionTiledForwardShared(int dp) {
-        return 4 * (3 * ATTENTION_TILED_ROWS * (dp + 4) + ATTENTION_TILED_ROWS * (ATTENTION_TILED_ROWS + 4));
+        return 4 * (5 * ATTENTION_TILED_ROWS * (dp + 4) + ATTENTION_TILED_ROWS * (ATTENTION_TILED_ROWS + 4));
     }
 
     /** Tiled dQ: Q, dO, K, V tiles [64][DP+4] and the dS tile [64][68]. */

@@ -103,8 +103,8 @@ class LaunchShapesTest {
         // attention.cu, tiled kernels: tiles [64][DP+4] and score tiles [64][68], in floats.
         assertEquals(64, LaunchShapes.attentionTiledDim(1, 64));
         assertEquals(128, LaunchShapes.attentionTiledDim(65, 3));
-        assertEquals(4 * (3 * 64 * 68 + 64 * 68), LaunchShapes.attentionTiledForwardShared(64));
-        assertEquals(118784, LaunchShapes.attentionTiledForwardShared(128));
+        assertEquals(4 * (5 * 64 * 68 + 64 * 68), LaunchShapes.attentionTiledForwardShared(64));
+        assertEquals(186368, LaunchShapes.attentionTiledForwardShared(128));
         assertEquals(152576, LaunchShapes.attentionTiledDqShared(128));
         assertEquals(170496, LaunchShapes.attentionTiledDkDvShared(128));
         assertEquals(104960, LaunchShapes.attentionTiledDkDvShared(64));
@@ -112,8 +112,10 @@ class LaunchShapesTest {
         int a100 = 166912;        // sm_80: 163 KiB
         int ada = 101376;         // sm_86, sm_89: 99 KiB
         for (int dp : new int[] {64, 128}) {
+            LaunchShapes.attentionTiles(8 * 12, 1024, LaunchShapes.attentionTiledForwardShared(dp)).check(hopper);
             LaunchShapes.attentionTiles(8 * 12, 1024, LaunchShapes.attentionTiledDkDvShared(dp)).check(hopper);
         }
+        LaunchShapes.attentionTiles(8, 65, LaunchShapes.attentionTiledForwardShared(64)).check(a100);
         LaunchShapes.attentionTiles(8, 65, LaunchShapes.attentionTiledDkDvShared(64)).check(a100);
         assertThrows(IllegalArgumentException.class,
                 () -> LaunchShapes.attentionTiles(8, 65, LaunchShapes.attentionTiledDkDvShared(128)).check(a100));
