@@ -37,6 +37,11 @@ import java.util.Set;
  */
 public final class GpuCompare {
     static final String SYSTEM = "qkv-cuda";
+    /** Rows torch measures and qkv cannot: reported as not implemented, never as a number. */
+    static final String NO_BF16_GEMM = "not implemented in qkv: core has no bfloat16 dtype, so no tensor reaches "
+            + "the backend's bf16 cuBLAS path (Blas.gemmStridedBatchedEx)";
+    static final String NO_BF16_ATTENTION = "not implemented in qkv: no bfloat16 dtype (the attention kernels are "
+            + "float32 only)";
     static final int[] GEMM_N = {1024, 2048, 4096, 8192};
     static final int ATTN_B = 8, ATTN_H = 12, ATTN_D = 64;
     static final int[] ATTN_T = {1024, 2048};
@@ -146,8 +151,7 @@ public final class GpuCompare {
         }
         cuda.setAllowTf32(false);
         for (int n : quick ? new int[] {1024, 4096} : GEMM_N) {
-            skip("gemm-bf16", gemmShape(n), "not implemented in qkv: core has no bfloat16 dtype, so no tensor reaches "
-                    + "the backend's bf16 cuBLAS path (Blas.gemmStridedBatchedEx)");
+            skip("gemm-bf16", gemmShape(n), NO_BF16_GEMM);
         }
     }
 
@@ -194,8 +198,7 @@ public final class GpuCompare {
             emit("attention-fwdbwd", shape, "ms", fwdBwd * 1e3);
             log("attention T=" + t + ": forward " + String.format(Locale.ROOT, "%.3f", fwd * 1e3) + " ms, forward+backward "
                     + String.format(Locale.ROOT, "%.3f", fwdBwd * 1e3) + " ms");
-            skip("attention-fwd", attnShape(t, "bf16"), "not implemented in qkv: no bfloat16 dtype (the attention "
-                    + "kernels are float32 only)");
+            skip("attention-fwd", attnShape(t, "bf16"), NO_BF16_ATTENTION);
         }
     }
 
@@ -302,14 +305,14 @@ public final class GpuCompare {
                     for (int n : quick ? new int[] {1024, 4096} : GEMM_N) {
                         skip("gemm-fp32", gemmShape(n), why);
                         skip("gemm-tf32", gemmShape(n), why);
-                        skip("gemm-bf16", gemmShape(n), "not implemented in qkv: core has no bfloat16 dtype");
+                        skip("gemm-bf16", gemmShape(n), NO_BF16_GEMM);
                     }
                 }
                 case "attention" -> {
                     for (int t : quick ? new int[] {1024} : ATTN_T) {
                         skip("attention-fwd", attnShape(t, "fp32"), why);
                         skip("attention-fwdbwd", attnShape(t, "fp32"), why);
-                        skip("attention-fwd", attnShape(t, "bf16"), "not implemented in qkv: no bfloat16 dtype");
+                        skip("attention-fwd", attnShape(t, "bf16"), NO_BF16_ATTENTION);
                     }
                 }
                 case "gpt2-train" -> {

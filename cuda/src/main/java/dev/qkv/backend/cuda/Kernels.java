@@ -6,6 +6,7 @@ import dev.qkv.backend.UnaryOp;
 
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -26,6 +27,10 @@ final class Kernels {
     private static final Map<String, KernelSpec> ALL = new LinkedHashMap<>();
 
     private static KernelSpec add(String module, String name, ParamKind... params) {
+        return add(module, name, List.of(params));
+    }
+
+    private static KernelSpec add(String module, String name, List<ParamKind> params) {
         KernelSpec k = new KernelSpec(module, name, params);
         ALL.put(name, k);
         return k;
@@ -115,9 +120,9 @@ final class Kernels {
 
     static {
         for (int dp : new int[] {64, 128}) {
-            add("attention", "attention_forward_tiled_d" + dp + "_f32", ATTENTION_FORWARD.params().toArray(ParamKind[]::new));
-            add("attention", "attention_backward_dq_tiled_d" + dp + "_f32", ATTENTION_DQ.params().toArray(ParamKind[]::new));
-            add("attention", "attention_backward_dkdv_tiled_d" + dp + "_f32", ATTENTION_DKDV.params().toArray(ParamKind[]::new));
+            add("attention", "attention_forward_tiled_d" + dp + "_f32", ATTENTION_FORWARD.params());
+            add("attention", "attention_backward_dq_tiled_d" + dp + "_f32", ATTENTION_DQ.params());
+            add("attention", "attention_backward_dkdv_tiled_d" + dp + "_f32", ATTENTION_DKDV.params());
         }
     }
 
