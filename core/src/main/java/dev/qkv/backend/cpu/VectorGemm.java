@@ -4,6 +4,8 @@ import dev.qkv.backend.Gemm;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.invoke.VarHandle;
+
 /**
  * float32 batched GEMM with the Vector API, blocked for the caches in the usual way (Goto / BLIS):
  *
@@ -25,12 +27,12 @@ import jdk.incubator.vector.VectorSpecies;
  * reads, in the order it reads them. Each element of B is packed once; each element of A once
  * per column panel.
  *
- * <p>The micro-kernel holds a 4 × 2-vector tile of C in registers: 8 accumulators, enough
- * independent FMA chains to keep both FMA pipes busy (latency 4, 2 per cycle). A 6 × 2 tile
- * would do more FMAs per load, but its 12 accumulators + 2 B vectors + broadcasts exceed what
- * C2's register allocator keeps in AVX2's 16 registers: it spills one accumulator to the stack,
- * and the load-FMA-store chain through memory halves the speed (measured: 43 against 90 GFLOPS
- * on one Zen 3 core).
+ * <p>The micro-kernel holds a 6 × 2-vector tile of C in registers (the BLIS choice for AVX2):
+ * 12 accumulators, 2 B vectors and one broadcast A value fill 15 of AVX2's 16 registers. Two FMA
+ * pipes of latency 4 need 8 independent chains just to stay busy; 12 leave slack for a load that
+ * comes late from L2. C2, left alone, hoists all six A broadcasts to the top of the loop body,
+ * needs 20 registers and spills an accumulator (a load-FMA-store chain through the stack in every
+ * step: 36 against 57 GFLOPS measured the same hour, one Zen 3 core). See {@link #microKernel}.
  *
  * <p>Threads split a wide product into bands of columns, each with its own packed B (nothing
  * packed is shared across cores); a narrow one into row blocks that share one packed B panel.
@@ -52,16 +54,16 @@ final class VectorGemm {
     private static final VectorSpecies<Float> S = VectorKernels.S;
     private static final int L = S.length();
     /** Rows of a register tile of C. */
-    static final int MR = 4;
+    static final int MR = 6;
     /** Columns of a register tile of C: two vectors. */
     static final int NR = 2 * L;
     // The block sizes can be overridden for tuning experiments (-Dqkv.gemm.kc=..., .mc, .nc);
     // they change speed only, never results' reproducibility across thread counts.
     /** Depth of a packed slab: a KC×NR sliver of B is 16 KiB with 8 lanes, L1-resident. */
     static final int KC = Math.max(1, Integer.getInteger("qkv.gemm.kc", 256));
-    /** Rows of C per block (24 register tiles): the packed A block is 96 KiB, L2-resident. */
+    /** Rows of C per block (24 register tiles): the packed A block is 144 KiB, L2-resident. */
     static final int MC = Math.max(MR, Integer.getInteger("qkv.gemm.mc", 24 * MR) / MR * MR);
-    /** Columns of C per panel: a row block's C block (MC×NC, 192 KiB) stays in L2 across slabs. */
+    /** Columns of C per panel: a row block's C block (MC×NC, 288 KiB) stays in L2 across slabs. */
     static final int NC = Math.max(NR, Integer.getInteger("qkv.gemm.nc", 512) / NR * NR);
     /** Depth of B packed at once (all its KC slabs): bounds the packed panel to KQ×NC (8 MiB). */
     static final int KQ = Math.max(KC, Integer.getInteger("qkv.gemm.kq", 4096) / KC * KC);
@@ -221,14 +223,29 @@ final class VectorGemm {
     }
 
     /**
+     * On x86 a load-load fence is only an instruction to the JIT, not to the processor: it keeps
+     * the compiler from moving a load above it, and costs nothing when it runs. Elsewhere (ARM:
+     * {@code dmb ishld}) it would cost a barrier per step, and there are 32 vector registers, so
+     * the loads may float freely.
+     */
+    private static final boolean ORDER_LOADS = System.getProperty("os.arch", "").matches("amd64|x86_64");
+
+    /**
      * tile[MR×NR] = Ap·Bp, where Ap is a packed kc×MR sliver (MR values per step p) and Bp a
      * packed kc×NR sliver (NR values per step p).
+     *
+     * <p>Each A value is loaded right before its two FMAs, behind a fence ({@link #keepOrder}):
+     * without the fences C2 loads all six at the top of the step and runs out of registers (see
+     * the class comment). The compiled loop is 2 vector loads, 6 broadcasts and 12 FMAs, with no
+     * stack access: checked in {@code -XX:+PrintAssembly} output on JDK 25.
      */
     private static void microKernel(int kc, float[] ap, int ao, float[] bp, int bo, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
         // One step of p per iteration. (Unrolling by hand makes C2 spill accumulators and keep
         // the bounds checks: measured slower.)
         for (int p = 0; p < kc; p++, ao += MR, bo += NR) {
@@ -237,21 +254,31 @@ final class VectorGemm {
             FloatVector a = FloatVector.broadcast(S, ap[ao]);
             c00 = a.fma(b0, c00);
             c01 = a.fma(b1, c01);
+            keepOrder();
             a = FloatVector.broadcast(S, ap[ao + 1]);
             c10 = a.fma(b0, c10);
             c11 = a.fma(b1, c11);
+            keepOrder();
             a = FloatVector.broadcast(S, ap[ao + 2]);
             c20 = a.fma(b0, c20);
             c21 = a.fma(b1, c21);
+            keepOrder();
             a = FloatVector.broadcast(S, ap[ao + 3]);
             c30 = a.fma(b0, c30);
             c31 = a.fma(b1, c31);
+            keepOrder();
+            a = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = a.fma(b0, c40);
+            c41 = a.fma(b1, c41);
+            keepOrder();
+            a = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = a.fma(b0, c50);
+            c51 = a.fma(b1, c51);
         }
         // The tile goes through a small array, and storeTile applies alpha and beta. This keeps
         // the method to one path after the loop. With the stores written out here (full tile or
         // edge, beta zero or not), C2 had to keep more values alive and reloaded two of them from
-        // the stack in every step of the loop. The full GEMM then ran at about 45 GFLOPS instead
-        // of about 75 on one Zen 3 core.
+        // the stack in every step of the loop.
         c00.intoArray(tile, 0);
         c01.intoArray(tile, L);
         c10.intoArray(tile, NR);
@@ -260,6 +287,17 @@ final class VectorGemm {
         c21.intoArray(tile, 2 * NR + L);
         c30.intoArray(tile, 3 * NR);
         c31.intoArray(tile, 3 * NR + L);
+        c40.intoArray(tile, 4 * NR);
+        c41.intoArray(tile, 4 * NR + L);
+        c50.intoArray(tile, 5 * NR);
+        c51.intoArray(tile, 5 * NR + L);
+    }
+
+    /** A load below this line stays below it (on x86; a no-op elsewhere). */
+    private static void keepOrder() {
+        if (ORDER_LOADS) {
+            VarHandle.loadLoadFence();
+        }
     }
 
     /** C[0:rows, 0:cols] (at ci, leading dim ldc) = alpha·tile + beta·C; C is not read when beta is 0. */
