@@ -59,9 +59,13 @@ final class VectorGemm {
     static final int NR = 2 * L;
     // The block sizes can be overridden for tuning experiments (-Dqkv.gemm.kc=..., .mc, .nc);
     // they change speed only, never results' reproducibility across thread counts.
-    /** Depth of a packed slab: a KC×NR sliver of B is 16 KiB with 8 lanes, L1-resident. */
-    static final int KC = Math.max(1, Integer.getInteger("qkv.gemm.kc", 256));
-    /** Rows of C per block (24 register tiles): the packed A block is 144 KiB, L2-resident. */
+    /**
+     * Depth of a packed slab: a KC×NR sliver of B is 32 KiB with 8 lanes, the size of Zen 3's L1.
+     * Deeper slabs mean fewer micro-kernel calls and fewer passes over C; 512 ran about 5 % faster
+     * than 256 at N = 1024 and 2048 (one core, each against a pure-FMA loop measured beside it).
+     */
+    static final int KC = Math.max(1, Integer.getInteger("qkv.gemm.kc", 512));
+    /** Rows of C per block (24 register tiles): the packed A block is 288 KiB, L2-resident. */
     static final int MC = Math.max(MR, Integer.getInteger("qkv.gemm.mc", 24 * MR) / MR * MR);
     /** Columns of C per panel: a row block's C block (MC×NC, 288 KiB) stays in L2 across slabs. */
     static final int NC = Math.max(NR, Integer.getInteger("qkv.gemm.nc", 512) / NR * NR);
