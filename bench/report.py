@@ -82,6 +82,19 @@ def csv_rows(path):
     return out
 
 
+def median_over_rounds(rows):
+    """One row per (workload, shape, threads, system, metric): the median over the rounds.
+
+    With --rounds N the runner measures every system N times, interleaved in time (qkv, then
+    the peers, then qkv again...), so that a slow spell of this shared machine hits all systems
+    alike; the table compares medians. Returns (rows, the largest number of rounds seen)."""
+    values = OrderedDict()
+    for w, s, t, sysname, m, v in rows:
+        values.setdefault((w, s, t, sysname, m), []).append(v)
+    merged = [k + (statistics.median(v),) for k, v in values.items()]
+    return merged, max((len(v) for v in values.values()), default=0)
+
+
 def better(metric, a, b):
     return a > b if HIGHER_IS_BETTER.get(metric, True) else a < b
 
@@ -268,12 +281,13 @@ def main():
     ap.add_argument("--info")
     ap.add_argument("--out", required=True, help="output path without extension")
     a = ap.parse_args()
-    rows = csv_rows(a.extra) + jmh_rows(a.jmh) + csv_rows(a.peers)
-    with open(a.out + ".csv", "w", newline="") as f:
+    every = csv_rows(a.extra) + jmh_rows(a.jmh) + csv_rows(a.peers)
+    with open(a.out + ".csv", "w", newline="") as f:     # every measurement, every round
         w = csv.writer(f)
         w.writerow(["workload", "shape", "threads", "system", "metric", "value"])
-        for r in rows:
+        for r in every:
             w.writerow(list(r[:5]) + [f"{r[5]:.6g}"])
+    rows, rounds = median_over_rounds(every)
     table = build_table(rows)
     plotted = svg_plot(rows, a.out + ".svg")
     info = open(a.info).read().strip().splitlines() if a.info and os.path.exists(a.info) else []
@@ -284,7 +298,9 @@ def main():
                       f" ({v / t:.1f} per core)")
     md.append("")
     md += ["## Results", "", "Ratios are qkv's speed over the peer's (> 1: qkv is faster); for `ms` rows that is "
-           "peer time / qkv time. `torch config` is the better of the two thread configurations tried.", ""]
+           "peer time / qkv time. `torch config` is the better of the two thread configurations tried."
+           + (f" Each value is the median of {rounds} rounds, interleaved in time (qkv, peers, qkv, peers, ...);"
+              " the CSV has every round." if rounds > 1 else ""), ""]
     md += table_lines(table, markdown=True)
     mem = [r for r in rows if r[0] == "attention-memory"]
     if mem:

@@ -2,12 +2,15 @@
 # run-compare.sh: measures qkv and its peers (OpenBLAS through NumPy, PyTorch CPU) on the same
 # workloads in one run, and prints one table with speed ratios.
 #
-# Usage: bench/run-compare.sh [--filter REGEX] [--threads 1,2] [--quick] [--no-build] [--no-install]
+# Usage: bench/run-compare.sh [--filter REGEX] [--threads 1,2] [--rounds N] [--quick] [--no-build] [--no-install]
 #
 #   --filter REGEX   run only the workloads whose name matches (grep -E), e.g. 'sgemm|matmul'.
 #                    Workloads: sgemm matmul bmm softmax layernorm crossentropy attention
 #                               attnmem gpt-train gen
 #   --threads LIST   thread counts, comma-separated (default 1,2)
+#   --rounds N       measure every system N times, interleaved in time (qkv, peers, qkv, peers...),
+#                    and compare the medians (default 1). This machine is a shared VM whose speed
+#                    drifts by 20-30 % over minutes; rounds keep that drift out of the ratios.
 #   --quick          fewer and shorter repetitions: for trying the runner, not for reporting
 #   --no-build       use bench/target/benchmarks.jar as it is (default: rebuild core and bench)
 #   --no-install     do not apt-get install missing packages (fail instead)
@@ -32,6 +35,7 @@ usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 filter='.*'
 threads='1,2'
 quick=0
+rounds=1
 build=1
 install=1
 while [ $# -gt 0 ]; do
@@ -40,6 +44,8 @@ while [ $# -gt 0 ]; do
     --filter=*) filter="${1#*=}"; shift ;;
     --threads) threads="$2"; shift 2 ;;
     --threads=*) threads="${1#*=}"; shift ;;
+    --rounds) rounds="$2"; shift 2 ;;
+    --rounds=*) rounds="${1#*=}"; shift ;;
     --quick) quick=1; shift ;;
     --no-build) build=0; shift ;;
     --no-install) install=0; shift ;;
@@ -47,6 +53,9 @@ while [ $# -gt 0 ]; do
     *) echo "run-compare.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
+if ! [[ "$rounds" =~ ^[1-9][0-9]*$ ]]; then
+  echo "run-compare.sh: --rounds wants a positive number, got '$rounds'" >&2; exit 2
+fi
 if ! [[ "$threads" =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]]; then
   echo "run-compare.sh: --threads wants a list like 1,2, got '$threads'" >&2; exit 2
 fi
@@ -141,7 +150,7 @@ peer_env=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
   echo "environment had OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-<unset>} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-<unset>}; both unset for the peers"
   "${peer_env[@]}" OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$here/peers.py" --system info | sed 's/=/: /'
   echo "python: $(/usr/bin/python3 --version 2>&1)"
-  echo "mode: $([ $quick -eq 1 ] && echo 'quick (few repetitions)' || echo full); threads: $threads; filter: $filter"
+  echo "mode: $([ $quick -eq 1 ] && echo 'quick (few repetitions)' || echo full); threads: $threads; rounds: $rounds; filter: $filter"
 } > "$work/info.txt"
 cat "$work/info.txt"
 
@@ -154,39 +163,68 @@ for t in $(echo "1,$threads" | tr ',' '\n' | sort -nu); do
   echo "  $t thread(s): $(echo "$line" | cut -d, -f2) GFLOPS ($(echo "$line" | cut -d, -f3) per core)"
 done
 
-# ------------------------------------------------------------------------------ qkv (JMH)
+# ------------------------------------------------------------------------------ rounds
+# Each round measures qkv (JMH), then the peers; with several rounds they alternate in time.
 jmh_json=()
-peer_workloads=()
-numpy_workloads=()
-entry=0
-for w in "${selected[@]}"; do
-  IFS='|' read -r name regex kind extra peers <<< "$w"
-  entry=$((entry + 1))
-  for p in $peers; do
-    [ "$p" = torch ] && peer_workloads+=("$name")
-    [ "$p" = numpy ] && numpy_workloads+=("$name")
+join() { local IFS=,; echo "$*"; }
+for round in $(seq 1 "$rounds"); do
+  # ---------------------------------------------------------------------------- qkv (JMH)
+  peer_workloads=()
+  numpy_workloads=()
+  entry=0
+  for w in "${selected[@]}"; do
+    IFS='|' read -r name regex kind extra peers <<< "$w"
+    entry=$((entry + 1))
+    for p in $peers; do
+      [ "$p" = torch ] && peer_workloads+=("$name")
+      [ "$p" = numpy ] && numpy_workloads+=("$name")
+    done
+    if [ "$name" = attnmem ]; then
+      [ "$round" -eq 1 ] || continue                       # memory does not drift: measured once
+      most="$(echo "$threads" | tr ',' '\n' | sort -n | tail -1)"   # the most threads: only per-thread scratch depends on it
+      echo "== qkv attention memory (B1 H8 T4096 D64, $most threads)"
+      "${java_run[@]}" -Xmx12g -cp "$jar" dev.qkv.bench.AttentionMemory 4096 1 8 64 "$most" | tee -a "$work/extra.csv"
+      continue
+    fi
+    case "$kind" in
+      timed) opts=("${jmh_timed[@]}") ;;
+      long) opts=("${jmh_long[@]}") ;;
+      train) opts=("${jmh_train[@]}") ;;
+      gen) opts=("${jmh_gen[@]}") ;;
+    esac
+    [ -n "$extra" ] && read -r -a more <<< "$extra" && opts+=("${more[@]}")
+    log="$work/jmh-r$round-$entry-$name.log"
+    echo "== [round $round/$rounds] qkv $name (JMH ${opts[*]} -p threads=$threads)"
+    "${java_run[@]}" -jar "$jar" "$regex" "${opts[@]}" -p threads="$threads" \
+        -rf json -rff "$work/jmh-r$round-$entry-$name.json" > "$log" 2>&1 \
+      || { echo "JMH failed for $name; see $log" >&2; tail -20 "$log" >&2; exit 1; }
+    grep -E '^(Benchmark|[A-Za-z]+Bench\.)' "$log" | sed 's/^/  /'
+    jmh_json+=("$work/jmh-r$round-$entry-$name.json")
   done
-  if [ "$name" = attnmem ]; then
-    most="$(echo "$threads" | tr ',' '\n' | sort -n | tail -1)"   # the most threads: only per-thread scratch depends on it
-    echo "== qkv attention memory (B1 H8 T4096 D64, $most threads)"
-    "${java_run[@]}" -Xmx12g -cp "$jar" dev.qkv.bench.AttentionMemory 4096 1 8 64 "$most" | tee -a "$work/extra.csv"
-    continue
-  fi
-  case "$kind" in
-    timed) opts=("${jmh_timed[@]}") ;;
-    long) opts=("${jmh_long[@]}") ;;
-    train) opts=("${jmh_train[@]}") ;;
-    gen) opts=("${jmh_gen[@]}") ;;
-  esac
-  [ -n "$extra" ] && read -r -a more <<< "$extra" && opts+=("${more[@]}")
-  log="$work/jmh-$entry-$name.log"
-  echo "== qkv $name (JMH ${opts[*]} -p threads=$threads)"
-  "${java_run[@]}" -jar "$jar" "$regex" "${opts[@]}" -p threads="$threads" \
-      -rf json -rff "$work/jmh-$entry-$name.json" > "$log" 2>&1 \
-    || { echo "JMH failed for $name; see $log" >&2; tail -20 "$log" >&2; exit 1; }
-  grep -E '^(Benchmark|[A-Za-z]+Bench\.)' "$log" | sed 's/^/  /'
-  jmh_json+=("$work/jmh-$entry-$name.json")
+  # ---------------------------------------------------------------------------- peers
+  for t in $(echo "$threads" | tr ',' '\n' | sort -nu); do
+    if [ ${#numpy_workloads[@]} -gt 0 ]; then
+      echo "== [round $round/$rounds] numpy (OpenBLAS pthreads, OPENBLAS_NUM_THREADS=$t): $(join "${numpy_workloads[@]}")"
+      "${peer_env[@]}" OPENBLAS_NUM_THREADS="$t" /usr/bin/python3 "$here/peers.py" --system numpy --threads "$t" \
+          --workloads "$(join "${numpy_workloads[@]}")" "${peer_quick[@]}" 2>>"$work/peers.log" | tee -a "$work/peers.csv"
+    fi
+    if [ ${#peer_workloads[@]} -gt 0 ]; then
+      # Debian's torch sends float32 GEMM to OpenBLAS, whose pthread pool is separate from torch's
+      # OpenMP pool: try both ways of giving it t threads, and let the table keep the better.
+      configs=("1 $t")
+      [ "$t" -gt 1 ] && configs+=("$t 1")
+      for c in "${configs[@]}"; do
+        read -r intra blas <<< "$c"
+        label="torch[intra=$intra;openblas=$blas]"
+        echo "== [round $round/$rounds] $label: $(join "${peer_workloads[@]}")"
+        "${peer_env[@]}" OPENBLAS_NUM_THREADS="$blas" OMP_NUM_THREADS="$intra" /usr/bin/python3 "$here/peers.py" \
+            --system torch --threads "$t" --torch-threads "$intra" --label "$label" \
+            --workloads "$(join "${peer_workloads[@]}")" "${peer_quick[@]}" 2>>"$work/peers.log" | tee -a "$work/peers.csv"
+      done
+    fi
+  done
 done
+
 # One JSON array out of the per-workload files.
 /usr/bin/python3 - "$work/jmh.json" "${jmh_json[@]}" <<'EOF'
 import json, sys, os
@@ -196,30 +234,6 @@ for p in sys.argv[2:]:
         rows += json.load(open(p))
 json.dump(rows, open(sys.argv[1], "w"))
 EOF
-
-# ------------------------------------------------------------------------------ peers
-join() { local IFS=,; echo "$*"; }
-for t in $(echo "$threads" | tr ',' '\n' | sort -nu); do
-  if [ ${#numpy_workloads[@]} -gt 0 ]; then
-    echo "== numpy (OpenBLAS pthreads, OPENBLAS_NUM_THREADS=$t): $(join "${numpy_workloads[@]}")"
-    "${peer_env[@]}" OPENBLAS_NUM_THREADS="$t" /usr/bin/python3 "$here/peers.py" --system numpy --threads "$t" \
-        --workloads "$(join "${numpy_workloads[@]}")" "${peer_quick[@]}" 2>>"$work/peers.log" | tee -a "$work/peers.csv"
-  fi
-  if [ ${#peer_workloads[@]} -gt 0 ]; then
-    # Debian's torch sends float32 GEMM to OpenBLAS, whose pthread pool is separate from torch's
-    # OpenMP pool: try both ways of giving it t threads, and let the table keep the better.
-    configs=("1 $t")
-    [ "$t" -gt 1 ] && configs+=("$t 1")
-    for c in "${configs[@]}"; do
-      read -r intra blas <<< "$c"
-      label="torch[intra=$intra;openblas=$blas]"
-      echo "== $label: $(join "${peer_workloads[@]}")"
-      "${peer_env[@]}" OPENBLAS_NUM_THREADS="$blas" OMP_NUM_THREADS="$intra" /usr/bin/python3 "$here/peers.py" \
-          --system torch --threads "$t" --torch-threads "$intra" --label "$label" \
-          --workloads "$(join "${peer_workloads[@]}")" "${peer_quick[@]}" 2>>"$work/peers.log" | tee -a "$work/peers.csv"
-    done
-  fi
-done
 
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$work/info.txt"
 
