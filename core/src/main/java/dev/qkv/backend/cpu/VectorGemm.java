@@ -34,8 +34,9 @@ import java.lang.invoke.VarHandle;
  * needs 20 registers and spills an accumulator (a load-FMA-store chain through the stack in every
  * step: 36 against 57 GFLOPS measured the same hour, one Zen 3 core). See {@link #microKernel}.
  *
- * <p>Threads split a wide product into bands of columns, each with its own packed B (nothing
- * packed is shared across cores); a narrow one into row blocks that share one packed B panel.
+ * <p>Threads split a product into row blocks that share one packed B panel (packed by all of
+ * them, then read by all); only a product with few rows and many columns goes to bands of
+ * columns, each thread with its own packed B.
  *
  * <p>Every C element is computed by exactly one task, over the same KC slabs in the same order,
  * whatever the thread count: results are reproducible. alpha and beta are applied when a tile is
@@ -71,6 +72,15 @@ final class VectorGemm {
     static final int NC = Math.max(NR, Integer.getInteger("qkv.gemm.nc", 512) / NR * NR);
     /** Depth of B packed at once (all its KC slabs): bounds the packed panel to KQ×NC (8 MiB). */
     static final int KQ = Math.max(KC, Integer.getInteger("qkv.gemm.kq", 4096) / KC * KC);
+
+    /**
+     * Rows per thread from which a product is split by rows (threads share one packed B panel,
+     * each packs only its rows of A) rather than by column bands (each thread packs all of A).
+     * Below it a row block would give each B sliver too few micro-kernel calls to pay for
+     * bringing it in. With rows, a GPT-sized 2048×256·256×256 packs A once instead of once per
+     * thread.
+     */
+    static final int ROWS_PER_THREAD = 16 * MR;
 
     /** Per-thread A buffers and edge tiles, reused across calls. */
     private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[][] {
@@ -110,9 +120,9 @@ final class VectorGemm {
             });
             return;
         }
-        if (threads > 1 && n >= threads * 4 * NR) {
-            // Wide enough: each thread takes a band of columns and packs its own B panel, so no
-            // packed data is shared (or written) across cores.
+        if (threads > 1 && m < threads * ROWS_PER_THREAD && n >= threads * 4 * NR) {
+            // Too few rows to split, wide enough: each thread takes a band of columns and packs
+            // its own B panel. (Each thread then packs all of A, which is small here.)
             int bands = (n + NR - 1) / NR;
             Parallel.forRange(bands, 4, (s0, s1) -> {
                 float[] bp = bPanel(g.k(), n);
