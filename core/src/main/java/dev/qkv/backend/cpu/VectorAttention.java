@@ -27,7 +27,11 @@ import jdk.incubator.vector.VectorSpecies;
  *     dQ_blk += dS · K,   dK += dSᵀ · Q_blk
  * </pre>
  *
- * The scores of one block live in a reusable [BR × Tk] buffer per thread: memory is
+ * Kᵀ and Vᵀ, the B operands of S and dP, are packed for the micro-kernel once per head
+ * ({@link VectorGemm#packWholeB}) rather than once per query block: a transposed pack is a
+ * scalar gather, and the products it feeds are small (BR × n × 64).
+ *
+ * <p>The scores of one block live in a reusable [BR × Tk] buffer per thread: memory is
  * O(BR·T) per thread, never a T×T matrix. Causal blocks stop at the last visible key, and the
  * entries past each row's own last visible key are zero in P and dS.
  */
@@ -45,6 +49,8 @@ final class VectorAttention {
         float[] s = new float[0];
         float[] dp = new float[0];
         float[] pd = new float[0];
+        float[] kt = new float[0];              // Kᵀ of one head, packed as a GEMM B operand
+        float[] vt = new float[0];              // Vᵀ likewise
 
         static float[] ensure(float[] a, int n) {
             return a.length >= n ? a : new float[n];
@@ -66,6 +72,19 @@ final class VectorAttention {
                 new CpuStorage.F32(b), bOff, 0, ldb, tb, new CpuStorage.F32(c), cOff, 0, ldc, alpha, beta));
     }
 
+    /** A product whose B operand is op(B) of a GEMM with this layout, already packed into bp. */
+    private static void gemmPackedB(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                    boolean tb, float[] bp, float[] c, int cOff, int ldc, float alpha, float beta) {
+        VectorGemm.gemmPackedB(new Gemm(1, m, n, k, new CpuStorage.F32(a), aOff, 0, lda, false,
+                new CpuStorage.F32(b), bOff, 0, ldb, tb, new CpuStorage.F32(c), cOff, 0, ldc, alpha, beta), bp);
+    }
+
+    /** op(B) = X[off...]ᵀ (n rows of width k in X, so op(B) is k×n) packed for {@link #gemmPackedB}. */
+    private static float[] packTransposed(float[] x, int off, int n, int k, float[] into) {
+        return VectorGemm.packWholeB(new Gemm(1, 1, n, k, new CpuStorage.F32(x), 0, 0, k, false,
+                new CpuStorage.F32(x), off, 0, k, true, new CpuStorage.F32(x), 0, 0, n, 1.0, 0.0), into);
+    }
+
     /** Adds the mask (if any) to s[0, jEnd) of query i and returns its max. */
     private static float addMaskAndMax(AttentionArgs a, float[] mask, int b, int h, int i, float[] s, int so,
                                        int jEnd) {
@@ -85,6 +104,21 @@ final class VectorAttention {
         VectorRows.minus(s, so, shift, s, so, n);
         VectorMath.exp(s, so, s, so, n);
         return (float) VectorRows.sum(s, so, n);
+    }
+
+    /**
+     * ds[j] = p[j]·(ds[j] − di)·scale for j in [so, so+n): the softmax backward of one row, dP
+     * in, dS out. The same operations, in the same order, as the dropout loop with factor 1.
+     */
+    private static void softmaxGrad(float[] p, float[] ds, int so, int n, float di, float scale) {
+        int j = 0;
+        for (; j <= n - L; j += L) {
+            FloatVector pv = FloatVector.fromArray(S, p, so + j);
+            pv.mul(FloatVector.fromArray(S, ds, so + j).sub(di)).mul(scale).intoArray(ds, so + j);
+        }
+        for (; j < n; j++) {
+            ds[so + j] = p[so + j] * (ds[so + j] - di) * scale;
+        }
     }
 
     private static void scale(float[] s, int so, int n, float w) {
@@ -110,10 +144,14 @@ final class VectorAttention {
         int vd = a.valueDim();
         float scale = (float) a.scale();
         int qBlocks = (tq + BR - 1) / BR;
+        // Tasks are (head, block of queries), in order, so a thread's range holds consecutive
+        // blocks of a head: Kᵀ, the B operand of S = Q·Kᵀ, is packed once per head and range.
+        boolean prepack = hd <= VectorGemm.KC;
         Parallel.forRange(a.batch() * a.numHeads() * qBlocks, 1, (start, end) -> {
             Scratch sc = SCRATCH.get();
             sc.s = Scratch.ensure(sc.s, BR * tk);
             float[] s = sc.s;
+            int packedKv = -1;                                       // whose Kᵀ sc.kt holds
             for (int t = start; t < end; t++) {
                 int bh = t / qBlocks;
                 int i0 = (t % qBlocks) * BR;
@@ -128,7 +166,15 @@ final class VectorAttention {
                     java.util.Arrays.fill(lse, row0, row0 + rows, Float.NEGATIVE_INFINITY);
                     continue;
                 }
-                gemm(rows, n, hd, q, row0 * hd, hd, false, k, kv * tk * hd, hd, true, s, 0, n, scale, 0f);
+                if (!prepack) {
+                    gemm(rows, n, hd, q, row0 * hd, hd, false, k, kv * tk * hd, hd, true, s, 0, n, scale, 0f);
+                } else {
+                    if (kv != packedKv) {
+                        sc.kt = packTransposed(k, kv * tk * hd, tk, hd, sc.kt);
+                        packedKv = kv;
+                    }
+                    gemmPackedB(rows, n, hd, q, row0 * hd, hd, k, kv * tk * hd, hd, true, sc.kt, s, 0, n, scale, 0f);
+                }
                 for (int r = 0; r < rows; r++) {
                     int i = i0 + r;
                     int so = r * n;
@@ -180,11 +226,18 @@ final class VectorAttention {
             float[] p = sc.s;
             float[] ds = sc.dp;
             float[] pd = dropout ? sc.pd : p;                        // P̃: P with dropout applied
+            // Kᵀ and Vᵀ are the B operands of S = Q·Kᵀ and dP = dO·Vᵀ in every block of queries:
+            // packed once per head (a transposed pack is a scalar gather), when they fit one slab.
+            boolean prepack = hd <= VectorGemm.KC && vd <= VectorGemm.KC;
             for (int bkv = start; bkv < end; bkv++) {
                 int b = bkv / a.numKvHeads();
                 int kvh = bkv % a.numKvHeads();
                 int kOff = bkv * tk * hd;
                 int vOff = bkv * tk * vd;
+                if (prepack) {
+                    sc.kt = packTransposed(k, kOff, tk, hd, sc.kt);
+                    sc.vt = packTransposed(v, vOff, tk, vd, sc.vt);
+                }
                 for (int g = 0; g < a.group(); g++) {
                     int h = kvh * a.group() + g;
                     int bh = b * a.numHeads() + h;
@@ -195,10 +248,14 @@ final class VectorAttention {
                         if (n == 0) {
                             continue;
                         }
-                        // P, recomputed from the scores and the saved log-sum-exp.
-                        gemm(rows, n, hd, q, row0 * hd, hd, false, k, kOff, hd, true, p, 0, n, scale, 0f);
-                        // dP = dO·Vᵀ
-                        gemm(rows, n, vd, dout, row0 * vd, vd, false, v, vOff, vd, true, ds, 0, n, 1f, 0f);
+                        // P, recomputed from the scores and the saved log-sum-exp; dP = dO·Vᵀ.
+                        if (prepack) {
+                            gemmPackedB(rows, n, hd, q, row0 * hd, hd, k, kOff, hd, true, sc.kt, p, 0, n, scale, 0f);
+                            gemmPackedB(rows, n, vd, dout, row0 * vd, vd, v, vOff, vd, true, sc.vt, ds, 0, n, 1f, 0f);
+                        } else {
+                            gemm(rows, n, hd, q, row0 * hd, hd, false, k, kOff, hd, true, p, 0, n, scale, 0f);
+                            gemm(rows, n, vd, dout, row0 * vd, vd, false, v, vOff, vd, true, ds, 0, n, 1f, 0f);
+                        }
                         for (int r = 0; r < rows; r++) {
                             int i = i0 + r;
                             int so = r * n;
@@ -208,18 +265,18 @@ final class VectorAttention {
                             expShifted(p, so, jEnd, rowLse);
                             java.util.Arrays.fill(p, so + jEnd, so + n, 0f);
                             float di = (float) VectorRows.dot(dout, (row0 + r) * vd, out, (row0 + r) * vd, vd);
-                            for (int j = 0; j < jEnd; j++) {
-                                float drop = dropout ? (float) AttentionDropout.factor(a.dropoutSeed(),
-                                        a.dropoutP(), b, h, i, j, a.numHeads(), tq, tk) : 1f;
-                                if (dropout) {
+                            if (!dropout) {
+                                softmaxGrad(p, ds, so, jEnd, di, scale);
+                            } else {
+                                for (int j = 0; j < jEnd; j++) {
+                                    float drop = (float) AttentionDropout.factor(a.dropoutSeed(), a.dropoutP(), b, h,
+                                            i, j, a.numHeads(), tq, tk);
                                     pd[so + j] = p[so + j] * drop;
+                                    ds[so + j] = p[so + j] * (drop * ds[so + j] - di) * scale;
                                 }
-                                ds[so + j] = p[so + j] * (drop * ds[so + j] - di) * scale;
-                            }
-                            java.util.Arrays.fill(ds, so + jEnd, so + n, 0f);
-                            if (dropout) {
                                 java.util.Arrays.fill(pd, so + jEnd, so + n, 0f);
                             }
+                            java.util.Arrays.fill(ds, so + jEnd, so + n, 0f);
                         }
                         // dV += P̃ᵀ·dO,  dQ += dS·K,  dK += dSᵀ·Q
                         gemm(n, vd, rows, pd, 0, n, true, dout, row0 * vd, vd, false, dv, vOff, vd, 1f, 1f);

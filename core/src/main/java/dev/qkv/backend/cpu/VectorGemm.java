@@ -158,6 +158,43 @@ final class VectorGemm {
     }
 
     /**
+     * Packs op(B) of a single product whose depth fits one slab (k ≤ KC), once, for several
+     * products that share it (attention's backward uses Kᵀ and Vᵀ for every block of queries).
+     * {@link #gemmPackedB} then reads a prefix of it for any n' ≤ n: sliver s sits at s·k·NR
+     * whatever n is. Returns {@code into}, or a larger buffer when it is too small.
+     */
+    static float[] packWholeB(Gemm g, float[] into) {
+        if (g.batch() != 1 || g.k() > KC) {
+            throw new IllegalArgumentException("packWholeB: wants one product with k <= " + KC + ", got batch "
+                    + g.batch() + ", k " + g.k());
+        }
+        int slivers = (g.n() + NR - 1) / NR;
+        int need = slivers * NR * g.k();
+        float[] bp = into.length >= need ? into : new float[need];
+        GemmPacking.packB(g, 0, 0, g.k(), 0, g.n(), 0, slivers, bp, 0);
+        return bp;
+    }
+
+    /**
+     * {@link #gemmOnThisThread} with op(B) already packed by {@link #packWholeB} (same k and op(B),
+     * n at most the packed n): g's B is not read. The same tiles, in the same order, as the
+     * unpacked call, so the results are identical.
+     */
+    static void gemmPackedB(Gemm g, float[] bp) {
+        if (handledWithoutProducts(g)) {
+            return;
+        }
+        if (g.batch() != 1 || g.k() > KC) {
+            throw new IllegalArgumentException("gemmPackedB: wants one product with k <= " + KC + ", got batch "
+                    + g.batch() + ", k " + g.k());
+        }
+        int m = g.m();
+        for (int ic = 0; ic < m; ic += MC) {
+            rowBlock(g, 0, ic, Math.min(MC, m - ic), 0, g.k(), 0, g.n(), bp);
+        }
+    }
+
+    /**
      * Columns [j0, j1) of C[bt] = alpha·op(A[bt])·op(B[bt]) + beta·C[bt], row blocks split across
      * the pool if parallel.
      */

@@ -103,6 +103,8 @@ class AttentionTest {
         Tensor mask = Tensor.rand(g, 1, 1, 129, 140).lt(0.8);
         assertPathsAgree("long masked", 2, 2, 1, 129, 140, 8, 8, mask, false, 0, 0);
         assertPathsAgree("long dropout", 1, 2, 1, 100, 100, 8, 8, null, true, 0, 0.2);
+        // head dims past the GEMM's slab depth (512): Kᵀ and Vᵀ are then not packed once per head
+        assertPathsAgree("head dim past a slab", 1, 2, 1, 70, 75, 520, 515, null, true, 5, 0);
     }
 
     @Test
