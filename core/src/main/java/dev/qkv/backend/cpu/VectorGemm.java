@@ -361,6 +361,11 @@ final class VectorGemm {
         c51.intoArray(tile, 5 * NR + L);
     }
 
+    /** The micro-kernel for {@link GemmMicroKernel}, which checks the bounds first. */
+    static void microKernelForBench(int kc, float[] ap, int ao, float[] bp, int bo, float[] tile) {
+        microKernel(kc, ap, ao, bp, bo, tile);
+    }
+
     /** A load below this line stays below it (on x86; a no-op elsewhere). */
     private static void keepOrder() {
         if (ORDER_LOADS) {
