@@ -49,8 +49,8 @@ final class VectorAttention {
         float[] s = new float[0];
         float[] dp = new float[0];
         float[] pd = new float[0];
-        float[] kt = new float[0];              // Kᵀ of one head, packed as a GEMM B operand
-        float[] vt = new float[0];              // Vᵀ likewise
+        float[] kt;                             // Kᵀ of one head, packed as a GEMM B operand (or null)
+        float[] vt;                             // Vᵀ likewise
 
         static float[] ensure(float[] a, int n) {
             return a.length >= n ? a : new float[n];
@@ -72,17 +72,34 @@ final class VectorAttention {
                 new CpuStorage.F32(b), bOff, 0, ldb, tb, new CpuStorage.F32(c), cOff, 0, ldc, alpha, beta));
     }
 
-    /** A product whose B operand is op(B) of a GEMM with this layout, already packed into bp. */
-    private static void gemmPackedB(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                                    boolean tb, float[] bp, float[] c, int cOff, int ldc, float alpha, float beta) {
-        VectorGemm.gemmPackedB(new Gemm(1, m, n, k, new CpuStorage.F32(a), aOff, 0, lda, false,
-                new CpuStorage.F32(b), bOff, 0, ldb, tb, new CpuStorage.F32(c), cOff, 0, ldc, alpha, beta), bp);
+    /** Xᵀ as the B operand of A·Xᵀ, X being n rows of width k at off in x. */
+    private static Gemm timesTransposed(int m, int n, int k, float[] a, int aOff, float[] x, int off, float[] c,
+                                        float alpha) {
+        return new Gemm(1, m, n, k, new CpuStorage.F32(a), aOff, 0, k, false, new CpuStorage.F32(x), off, 0, k, true,
+                new CpuStorage.F32(c), 0, 0, n, alpha, 0.0);
     }
 
-    /** op(B) = X[off...]ᵀ (n rows of width k in X, so op(B) is k×n) packed for {@link #gemmPackedB}. */
+    /**
+     * Xᵀ (X: n rows of width k at off in x) packed once for {@link #gemmTransposed}, into
+     * {@code into} when it is large enough; null when k is deeper than one slab, and each product
+     * then packs it for itself.
+     */
     private static float[] packTransposed(float[] x, int off, int n, int k, float[] into) {
-        return VectorGemm.packWholeB(new Gemm(1, 1, n, k, new CpuStorage.F32(x), 0, 0, k, false,
-                new CpuStorage.F32(x), off, 0, k, true, new CpuStorage.F32(x), 0, 0, n, 1.0, 0.0), into);
+        if (k > VectorGemm.KC) {
+            return null;
+        }
+        return VectorGemm.packWholeB(timesTransposed(1, n, k, x, 0, x, off, x, 1f), into == null ? new float[0] : into);
+    }
+
+    /** c[m×n] = alpha·A·Xᵀ (A: m rows of width k at aOff), with Xᵀ from packTransposed (xt) when not null. */
+    private static void gemmTransposed(int m, int n, int k, float[] a, int aOff, float[] x, int off, float[] xt,
+                                       float[] c, float alpha) {
+        Gemm g = timesTransposed(m, n, k, a, aOff, x, off, c, alpha);
+        if (xt != null) {
+            VectorGemm.gemmPackedB(g, xt);
+        } else {
+            VectorGemm.gemmOnThisThread(g);
+        }
     }
 
     /** Adds the mask (if any) to s[0, jEnd) of query i and returns its max. */
@@ -146,7 +163,6 @@ final class VectorAttention {
         int qBlocks = (tq + BR - 1) / BR;
         // Tasks are (head, block of queries), in order, so a thread's range holds consecutive
         // blocks of a head: Kᵀ, the B operand of S = Q·Kᵀ, is packed once per head and range.
-        boolean prepack = hd <= VectorGemm.KC;
         Parallel.forRange(a.batch() * a.numHeads() * qBlocks, 1, (start, end) -> {
             Scratch sc = SCRATCH.get();
             sc.s = Scratch.ensure(sc.s, BR * tk);
@@ -166,15 +182,11 @@ final class VectorAttention {
                     java.util.Arrays.fill(lse, row0, row0 + rows, Float.NEGATIVE_INFINITY);
                     continue;
                 }
-                if (!prepack) {
-                    gemm(rows, n, hd, q, row0 * hd, hd, false, k, kv * tk * hd, hd, true, s, 0, n, scale, 0f);
-                } else {
-                    if (kv != packedKv) {
-                        sc.kt = packTransposed(k, kv * tk * hd, tk, hd, sc.kt);
-                        packedKv = kv;
-                    }
-                    gemmPackedB(rows, n, hd, q, row0 * hd, hd, k, kv * tk * hd, hd, true, sc.kt, s, 0, n, scale, 0f);
+                if (kv != packedKv) {
+                    sc.kt = packTransposed(k, kv * tk * hd, tk, hd, sc.kt);
+                    packedKv = kv;
                 }
+                gemmTransposed(rows, n, hd, q, row0 * hd, k, kv * tk * hd, sc.kt, s, scale);
                 for (int r = 0; r < rows; r++) {
                     int i = i0 + r;
                     int so = r * n;
@@ -226,18 +238,15 @@ final class VectorAttention {
             float[] p = sc.s;
             float[] ds = sc.dp;
             float[] pd = dropout ? sc.pd : p;                        // P̃: P with dropout applied
-            // Kᵀ and Vᵀ are the B operands of S = Q·Kᵀ and dP = dO·Vᵀ in every block of queries:
-            // packed once per head (a transposed pack is a scalar gather), when they fit one slab.
-            boolean prepack = hd <= VectorGemm.KC && vd <= VectorGemm.KC;
             for (int bkv = start; bkv < end; bkv++) {
                 int b = bkv / a.numKvHeads();
                 int kvh = bkv % a.numKvHeads();
                 int kOff = bkv * tk * hd;
                 int vOff = bkv * tk * vd;
-                if (prepack) {
-                    sc.kt = packTransposed(k, kOff, tk, hd, sc.kt);
-                    sc.vt = packTransposed(v, vOff, tk, vd, sc.vt);
-                }
+                // Kᵀ and Vᵀ are the B operands of S = Q·Kᵀ and dP = dO·Vᵀ in every block of
+                // queries: packed once per head (a transposed pack is a scalar gather).
+                sc.kt = packTransposed(k, kOff, tk, hd, sc.kt);
+                sc.vt = packTransposed(v, vOff, tk, vd, sc.vt);
                 for (int g = 0; g < a.group(); g++) {
                     int h = kvh * a.group() + g;
                     int bh = b * a.numHeads() + h;
@@ -249,13 +258,8 @@ final class VectorAttention {
                             continue;
                         }
                         // P, recomputed from the scores and the saved log-sum-exp; dP = dO·Vᵀ.
-                        if (prepack) {
-                            gemmPackedB(rows, n, hd, q, row0 * hd, hd, k, kOff, hd, true, sc.kt, p, 0, n, scale, 0f);
-                            gemmPackedB(rows, n, vd, dout, row0 * vd, vd, v, vOff, vd, true, sc.vt, ds, 0, n, 1f, 0f);
-                        } else {
-                            gemm(rows, n, hd, q, row0 * hd, hd, false, k, kOff, hd, true, p, 0, n, scale, 0f);
-                            gemm(rows, n, vd, dout, row0 * vd, vd, false, v, vOff, vd, true, ds, 0, n, 1f, 0f);
-                        }
+                        gemmTransposed(rows, n, hd, q, row0 * hd, k, kOff, sc.kt, p, scale);
+                        gemmTransposed(rows, n, vd, dout, row0 * vd, v, vOff, sc.vt, ds, 1f);
                         for (int r = 0; r < rows; r++) {
                             int i = i0 + r;
                             int so = r * n;

@@ -176,10 +176,7 @@ final class VectorGemm {
      * whatever n is. Returns {@code into}, or a larger buffer when it is too small.
      */
     static float[] packWholeB(Gemm g, float[] into) {
-        if (g.batch() != 1 || g.k() > KC) {
-            throw new IllegalArgumentException("packWholeB: wants one product with k <= " + KC + ", got batch "
-                    + g.batch() + ", k " + g.k());
-        }
+        requireOneSlab("packWholeB", g);
         int slivers = (g.n() + NR - 1) / NR;
         int need = slivers * NR * g.k();
         float[] bp = into.length >= need ? into : new float[need];
@@ -196,13 +193,17 @@ final class VectorGemm {
         if (handledWithoutProducts(g)) {
             return;
         }
-        if (g.batch() != 1 || g.k() > KC) {
-            throw new IllegalArgumentException("gemmPackedB: wants one product with k <= " + KC + ", got batch "
-                    + g.batch() + ", k " + g.k());
-        }
+        requireOneSlab("gemmPackedB", g);
         int m = g.m();
         for (int ic = 0; ic < m; ic += MC) {
             rowBlock(g, 0, ic, Math.min(MC, m - ic), 0, g.k(), 0, g.n(), bp);
+        }
+    }
+
+    private static void requireOneSlab(String op, Gemm g) {
+        if (g.batch() != 1 || g.k() > KC) {
+            throw new IllegalArgumentException(op + ": wants one product with k <= " + KC + ", got batch " + g.batch()
+                    + ", k " + g.k());
         }
     }
 
@@ -307,7 +308,7 @@ final class VectorGemm {
      * the class comment). The compiled loop is 2 vector loads, 6 broadcasts and 12 FMAs, with no
      * stack access: checked in {@code -XX:+PrintAssembly} output on JDK 25.
      */
-    private static void microKernel(int kc, float[] ap, int ao, float[] bp, int bo, float[] tile) {
+    static void microKernel(int kc, float[] ap, int ao, float[] bp, int bo, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -359,11 +360,6 @@ final class VectorGemm {
         c41.intoArray(tile, 4 * NR + L);
         c50.intoArray(tile, 5 * NR);
         c51.intoArray(tile, 5 * NR + L);
-    }
-
-    /** The micro-kernel for {@link GemmMicroKernel}, which checks the bounds first. */
-    static void microKernelForBench(int kc, float[] ap, int ao, float[] bp, int bo, float[] tile) {
-        microKernel(kc, ap, ao, bp, bo, tile);
     }
 
     /** A load below this line stays below it (on x86; a no-op elsewhere). */
