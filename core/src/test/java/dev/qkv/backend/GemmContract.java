@@ -108,6 +108,7 @@ public interface GemmContract extends BackendUnderTest {
         check(Case.plain(37, 300, 520, ta, tb), DType.FLOAT32, rng);
         check(Case.plain(9, 1037, 270, ta, tb), DType.FLOAT32, rng);       // n past a 1024-column panel
         check(Case.plain(13, 21, 2100, ta, tb), DType.FLOAT32, rng);       // k past a 2048-deep packed B panel
+        check(Case.plain(611, 47, 300, ta, tb), DType.FLOAT32, rng);       // 17 MFLOP: rows split across threads, several blocks each
     }
 
     /** A batch large enough that a kernel may split it across threads by batch entry instead of by rows. */

@@ -215,12 +215,11 @@ final class VectorGemm {
         int m = g.m();
         int n = j1;
         int k = g.k();
-        // Row blocks of at most MC rows; in parallel, a multiple of the thread count of them, of
-        // near-equal height, so that no thread waits for another's extra block.
-        int threads = Parallel.threads();
-        int blocks = threads * ((m + threads * MC - 1) / (threads * MC));
-        int mc = parallel ? Math.min(MC, roundUp((m + blocks - 1) / blocks, MR)) : MC;
-        int mBlocks = (m + mc - 1) / mc;
+        // In parallel, each thread takes one contiguous share of the rows, equal to within a
+        // register tile, and runs through it in blocks of at most MC rows. (Blocks of one height
+        // dealt out to the threads left the last thread short by up to a block: 3 % idle at m = 1024.)
+        int threads = parallel ? Parallel.threads() : 1;
+        int tiles = (m + MR - 1) / MR;
         for (int jc0 = j0; jc0 < n; jc0 += NC) {
             int jc = jc0;
             int nc = Math.min(NC, n - jc);
@@ -233,18 +232,30 @@ final class VectorGemm {
                 // through all the slabs in turn, so its C block stays close from one slab to the next.
                 if (parallel) {
                     Parallel.forRange(slabs * slivers, 4, (u0, u1) -> packSlabs(g, bt, kq, kLen, jc, nc, u0, u1, bp));
-                    Parallel.forRange(mBlocks, 1, (b0, b1) -> {
-                        for (int b = b0; b < b1; b++) {
-                            rowBlock(g, bt, b * mc, Math.min(mc, m - b * mc), kq, kLen, jc, nc, bp);
+                    Parallel.forRange(threads, 1, (t0, t1) -> {
+                        for (int t = t0; t < t1; t++) {
+                            int r0 = Math.min(m, (int) ((long) tiles * t / threads) * MR);
+                            int r1 = Math.min(m, (int) ((long) tiles * (t + 1) / threads) * MR);
+                            rowBlocks(g, bt, r0, r1, kq, kLen, jc, nc, bp);
                         }
                     });
                 } else {
                     packSlabs(g, bt, kq, kLen, jc, nc, 0, slabs * slivers, bp);
-                    for (int b = 0; b < mBlocks; b++) {
-                        rowBlock(g, bt, b * mc, Math.min(mc, m - b * mc), kq, kLen, jc, nc, bp);
-                    }
+                    rowBlocks(g, bt, 0, m, kq, kLen, jc, nc, bp);
                 }
             }
+        }
+    }
+
+    /** Rows [r0, r1) of C in blocks of at most MC rows, of near-equal height (multiples of MR). */
+    private static void rowBlocks(Gemm g, int bt, int r0, int r1, int kq, int kLen, int jc, int nc, float[] bp) {
+        int blocks = (r1 - r0 + MC - 1) / MC;
+        if (blocks == 0) {
+            return;
+        }
+        int mc = roundUp((r1 - r0 + blocks - 1) / blocks, MR);
+        for (int ic = r0; ic < r1; ic += mc) {
+            rowBlock(g, bt, ic, Math.min(mc, r1 - ic), kq, kLen, jc, nc, bp);
         }
     }
 
