@@ -97,7 +97,7 @@ if [ $quick -eq 1 ]; then
 else
   jmh_timed=(-f 1 -wi 3 -i 5 -w 1s -r 1s)
   jmh_long=(-f 1 -wi 2 -i 3 -w 1s -r 1s)
-  jmh_train=(-f 1 -wi 3 -i 5)
+  jmh_train=(-f 1 -wi 6 -i 5)
   jmh_gen=(-f 1 -wi 1 -i 3)
   peer_quick=()
 fi

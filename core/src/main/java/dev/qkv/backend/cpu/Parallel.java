@@ -70,6 +70,9 @@ public final class Parallel {
             p.run(new Region(body, n, Math.min(chunks, p.workers.length + 1), Thread.currentThread()));
         } finally {
             p.busy.set(false);
+            if (p.retired && p.busy.compareAndSet(false, true)) {
+                p.stopWorkers();                         // resized while this region ran
+            }
         }
     }
 
@@ -103,6 +106,8 @@ public final class Parallel {
         final Worker[] workers;
         /** The latest region; a worker runs its chunk of each new one it sees. */
         volatile Region region;
+        /** Replaced by a resize: its workers end as soon as no region runs. */
+        volatile boolean retired;
 
         Pool(int workerCount) {
             workers = new Worker[workerCount];
@@ -147,11 +152,18 @@ public final class Parallel {
             }
         }
 
-        /** Waits out a running region, then lets the workers end; later callers run inline. */
+        /**
+         * Lets the workers end once no region runs (now, or when the running one finishes: a
+         * region's body may itself resize the pool); later callers run inline.
+         */
         void shutdown() {
-            while (!busy.compareAndSet(false, true)) {
-                Thread.onSpinWait();
+            retired = true;
+            if (busy.compareAndSet(false, true)) {
+                stopWorkers();
             }
+        }
+
+        void stopWorkers() {
             for (Worker w : workers) {
                 w.shutdown = true;
                 LockSupport.unpark(w);

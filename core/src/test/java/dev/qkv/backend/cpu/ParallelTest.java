@@ -25,9 +25,14 @@ class ParallelTest {
         saved = Parallel.threads();
     }
 
+    /** Restores the thread count; on a daemon thread, so that a pool stuck by a bug fails the test instead of hanging the build. */
     @AfterEach
-    void restore() {
-        Parallel.setThreads(saved);
+    void restore() throws InterruptedException {
+        Thread t = new Thread(() -> Parallel.setThreads(saved));
+        t.setDaemon(true);
+        t.start();
+        t.join(30_000);
+        assertTrue(!t.isAlive(), "Parallel.setThreads(" + saved + ") did not return within 30 s");
     }
 
     /** Each index in [0, n) is visited exactly once, whatever the thread count and grain. */
@@ -140,5 +145,29 @@ class ParallelTest {
             }
             assertThrows(IllegalArgumentException.class, () -> Parallel.setThreads(0));
         });
+    }
+
+    @Test
+    void resizingFromInsideARegionDoesNotHang() throws InterruptedException {
+        Parallel.setThreads(2);
+        AtomicIntegerArray hits = new AtomicIntegerArray(64);
+        // On a daemon thread: a pool that waited for its own region to end would spin forever.
+        Thread t = new Thread(() -> Parallel.forRange(64, 1, (s, e) -> {
+            if (s == 0) {
+                Parallel.setThreads(3);                              // the running pool retires
+            }
+            for (int i = s; i < e; i++) {
+                hits.incrementAndGet(i);
+            }
+        }));
+        t.setDaemon(true);
+        t.start();
+        t.join(30_000);
+        assertTrue(!t.isAlive(), "a region that resized the pool did not finish within 30 s");
+        for (int i = 0; i < 64; i++) {
+            assertEquals(1, hits.get(i), "index " + i);
+        }
+        assertEquals(3, Parallel.threads());
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> assertCoversOnce(1000, 1));
     }
 }
