@@ -108,6 +108,8 @@ public final class Parallel {
         volatile Region region;
         /** Replaced by a resize: its workers end as soon as no region runs. */
         volatile boolean retired;
+        /** Set once no region can run any more: the workers return. */
+        volatile boolean stopped;
 
         Pool(int workerCount) {
             workers = new Worker[workerCount];
@@ -164,8 +166,8 @@ public final class Parallel {
         }
 
         void stopWorkers() {
+            stopped = true;
             for (Worker w : workers) {
-                w.shutdown = true;
                 LockSupport.unpark(w);
             }
         }
@@ -176,7 +178,6 @@ public final class Parallel {
         private final Pool pool;
         private final int chunk;
         volatile boolean parked;
-        volatile boolean shutdown;
 
         Worker(Pool pool, int chunk) {
             super("qkv-cpu-" + chunk);
@@ -203,7 +204,7 @@ public final class Parallel {
                             }
                         }
                     }
-                } else if (shutdown) {
+                } else if (pool.stopped) {
                     return;
                 } else {
                     idle(seen);
@@ -214,10 +215,10 @@ public final class Parallel {
         /** Spins for a while watching for the next region, then parks until woken. */
         private void idle(Region seen) {
             long spinUntil = System.nanoTime() + SPIN_NANOS;
-            for (int i = 0; pool.region == seen && !shutdown; i++) {
+            for (int i = 0; pool.region == seen && !pool.stopped; i++) {
                 if ((i & 63) == 0 && System.nanoTime() > spinUntil) {
                     parked = true;                       // then look again, so that a region
-                    if (pool.region == seen && !shutdown) {  // published meanwhile is not missed
+                    if (pool.region == seen && !pool.stopped) {  // published meanwhile is not missed
                         LockSupport.park(this);
                     }
                     parked = false;

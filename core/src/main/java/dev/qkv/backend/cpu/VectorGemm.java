@@ -89,7 +89,8 @@ final class VectorGemm {
 
     /**
      * Products below this many flops run on the calling thread: handing work to a parked pool
-     * thread and waiting for it cost more than the product itself. Measured on the 2-core VM:
+     * thread and waiting for it cost more than the product itself. Measured on the 2-core VM with
+     * the earlier ForkJoinPool (not re-measured with {@link Parallel}'s spinning workers):
      * N = 128 (4 MFLOP) took 0.15 ms on two threads against 0.08 on one; N = 256 (34 MFLOP)
      * took the same time either way.
      */
@@ -194,10 +195,7 @@ final class VectorGemm {
             return;
         }
         requireOneSlab("gemmPackedB", g);
-        int m = g.m();
-        for (int ic = 0; ic < m; ic += MC) {
-            rowBlock(g, 0, ic, Math.min(MC, m - ic), 0, g.k(), 0, g.n(), bp);
-        }
+        rowBlocks(g, 0, 0, g.m(), 0, g.k(), 0, g.n(), bp);
     }
 
     private static void requireOneSlab(String op, Gemm g) {
