@@ -19,6 +19,7 @@ final class VectorRows {
 
     private static final VectorSpecies<Float> S = VectorKernels.S;
     static final int CHUNK = 256;
+    private static final int L = S.length();
 
     /**
      * The lanes of v added in lane order, in double. Not {@code reduceLanes(ADD)}: its Javadoc
@@ -54,11 +55,17 @@ final class VectorRows {
         int j = 0;
         for (; j <= n - S.length(); ) {
             int end = Math.min(n, j + CHUNK);
-            FloatVector acc = FloatVector.zero(S);
-            for (; j <= end - S.length(); j += S.length()) {
-                acc = acc.add(FloatVector.fromArray(S, x, xo + j).sub(shift));
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (; j <= end - 4 * L; j += 4 * L) {                // four chains: see dot
+                a0 = a0.add(FloatVector.fromArray(S, x, xo + j).sub(shift));
+                a1 = a1.add(FloatVector.fromArray(S, x, xo + j + L).sub(shift));
+                a2 = a2.add(FloatVector.fromArray(S, x, xo + j + 2 * L).sub(shift));
+                a3 = a3.add(FloatVector.fromArray(S, x, xo + j + 3 * L).sub(shift));
             }
-            total += sumLanes(acc);
+            for (; j <= end - L; j += L) {
+                a0 = a0.add(FloatVector.fromArray(S, x, xo + j).sub(shift));
+            }
+            total += sumLanes(a0.add(a1).add(a2.add(a3)));
         }
         for (; j < n; j++) {
             total += x[xo + j] - shift;
@@ -83,11 +90,19 @@ final class VectorRows {
         int j = 0;
         for (; j <= n - S.length(); ) {
             int end = Math.min(n, j + CHUNK);
-            FloatVector acc = FloatVector.zero(S);
-            for (; j <= end - S.length(); j += S.length()) {
-                acc = FloatVector.fromArray(S, a, ao + j).fma(FloatVector.fromArray(S, b, bo + j), acc);
+            // Four independent chains: with one, each step waited for the previous FMA (4 cycles
+            // on Zen 3) and a 768-long row spent its time in that wait.
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (; j <= end - 4 * L; j += 4 * L) {
+                a0 = FloatVector.fromArray(S, a, ao + j).fma(FloatVector.fromArray(S, b, bo + j), a0);
+                a1 = FloatVector.fromArray(S, a, ao + j + L).fma(FloatVector.fromArray(S, b, bo + j + L), a1);
+                a2 = FloatVector.fromArray(S, a, ao + j + 2 * L).fma(FloatVector.fromArray(S, b, bo + j + 2 * L), a2);
+                a3 = FloatVector.fromArray(S, a, ao + j + 3 * L).fma(FloatVector.fromArray(S, b, bo + j + 3 * L), a3);
             }
-            total += sumLanes(acc);
+            for (; j <= end - L; j += L) {
+                a0 = FloatVector.fromArray(S, a, ao + j).fma(FloatVector.fromArray(S, b, bo + j), a0);
+            }
+            total += sumLanes(a0.add(a1).add(a2.add(a3)));
         }
         for (; j < n; j++) {
             total += a[ao + j] * b[bo + j];
@@ -101,12 +116,22 @@ final class VectorRows {
         int j = 0;
         for (; j <= n - S.length(); ) {
             int end = Math.min(n, j + CHUNK);
-            FloatVector acc = FloatVector.zero(S);
-            for (; j <= end - S.length(); j += S.length()) {
-                FloatVector d = FloatVector.fromArray(S, x, xo + j).sub(m);
-                acc = d.fma(d, acc);
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (; j <= end - 4 * L; j += 4 * L) {                // four chains: see dot
+                FloatVector d0 = FloatVector.fromArray(S, x, xo + j).sub(m);
+                FloatVector d1 = FloatVector.fromArray(S, x, xo + j + L).sub(m);
+                FloatVector d2 = FloatVector.fromArray(S, x, xo + j + 2 * L).sub(m);
+                FloatVector d3 = FloatVector.fromArray(S, x, xo + j + 3 * L).sub(m);
+                a0 = d0.fma(d0, a0);
+                a1 = d1.fma(d1, a1);
+                a2 = d2.fma(d2, a2);
+                a3 = d3.fma(d3, a3);
             }
-            total += sumLanes(acc);
+            for (; j <= end - L; j += L) {
+                FloatVector d = FloatVector.fromArray(S, x, xo + j).sub(m);
+                a0 = d.fma(d, a0);
+            }
+            total += sumLanes(a0.add(a1).add(a2.add(a3)));
         }
         for (; j < n; j++) {
             float d = x[xo + j] - m;
