@@ -34,6 +34,9 @@ import java.lang.invoke.VarHandle;
  * needs 20 registers and spills an accumulator (a load-FMA-store chain through the stack in every
  * step: 36 against 57 GFLOPS measured the same hour, one Zen 3 core). See {@link #microKernel}.
  *
+ * <p>A narrow product (n ≤ {@link #IN_PLACE_MAX_N}) with a transposed A does not pack A: the
+ * micro-kernel reads its slivers where they are (see {@link #rowBlock}).
+ *
  * <p>Threads split a product into row blocks that share one packed B panel (packed by all of
  * them, then read by all); only a product with few rows and many columns goes to bands of
  * columns, each thread with its own packed B.
@@ -95,6 +98,9 @@ final class VectorGemm {
      * took the same time either way.
      */
     static final double SERIAL_FLOPS = 16e6;
+
+    /** Widest column panel for which a transposed A is read in place rather than packed (see rowBlock). */
+    static final int IN_PLACE_MAX_N = 4 * NR;
 
     /** Per-thread A buffers and edge tiles, reused across calls. */
     private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[][] {
@@ -284,11 +290,25 @@ final class VectorGemm {
             int kc = Math.min(KC, kLen - pc);
             // The first slab of the whole product applies beta to the old C; later ones add to it.
             float beta = kq + pc == 0 ? (float) g.beta() : 1f;
-            GemmPacking.packA(g, bt, ic, mc, kq + pc, kc, ap);
+            // Aᵀ stored row-major already holds each step's MR values side by side, one step every
+            // lda values, so the micro-kernel can read whole slivers of it in place; only an edge
+            // sliver (fewer than MR rows, which would read past the matrix) is then packed. Worth
+            // it when n is small: packing costs about as much per value as 4 steps of the
+            // micro-kernel, and with n ≤ 4·NR each value is used at most 4 times (attention's
+            // dV += Pᵀ·dO and dK += dSᵀ·Q have n = 64). With more columns the packed, contiguous
+            // sliver wins: in place, 1024³ with Aᵀ ran at 0.76× (a step every 4 KiB thrashes L1).
+            boolean inPlace = g.transA() && nc <= IN_PLACE_MAX_N;
+            int full = inPlace ? mc / MR * MR : 0;             // rows read in place
+            GemmPacking.packA(g, bt, ic + full, mc - full, kq + pc, kc, ap);
+            float[] a = ((CpuStorage.F32) g.a()).data;
             int slab = pc * ncPad;
             for (int jr = 0; jr < nc; jr += NR) {
                 for (int ir = 0; ir < mc; ir += MR) {
-                    microKernel(kc, ap, ir * kc, bp, slab + jr * kc, buf[1]);
+                    if (ir < full) {
+                        microKernel(kc, a, g.aIndex(bt, ic + ir, kq + pc), g.lda(), bp, slab + jr * kc, buf[1]);
+                    } else {
+                        microKernel(kc, ap, (ir - full) * kc, MR, bp, slab + jr * kc, buf[1]);
+                    }
                     storeTile(buf[1], c, g.cIndex(bt, ic + ir, jc + jr), g.ldc(), Math.min(MR, mc - ir),
                             Math.min(NR, nc - jr), alpha, beta);
                 }
@@ -309,15 +329,16 @@ final class VectorGemm {
     private static final boolean ORDER_LOADS = System.getProperty("os.arch", "").matches("amd64|x86_64");
 
     /**
-     * tile[MR×NR] = Ap·Bp, where Ap is a packed kc×MR sliver (MR values per step p) and Bp a
-     * packed kc×NR sliver (NR values per step p).
+     * tile[MR×NR] = Ap·Bp, where Ap is a kc×MR sliver (MR adjacent values per step p, steps aStep
+     * apart: MR when packed, lda when read in place) and Bp a packed kc×NR sliver (NR values per
+     * step p).
      *
      * <p>Each A value is loaded right before its two FMAs, behind a fence ({@link #keepOrder}):
      * without the fences C2 loads all six at the top of the step and runs out of registers (see
      * the class comment). The compiled loop is 2 vector loads, 6 broadcasts and 12 FMAs, with no
      * stack access: checked in {@code -XX:+PrintAssembly} output on JDK 25.
      */
-    static void microKernel(int kc, float[] ap, int ao, float[] bp, int bo, float[] tile) {
+    static void microKernel(int kc, float[] ap, int ao, int aStep, float[] bp, int bo, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -326,7 +347,7 @@ final class VectorGemm {
         FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
         // One step of p per iteration. (Unrolling by hand makes C2 spill accumulators and keep
         // the bounds checks: measured slower.)
-        for (int p = 0; p < kc; p++, ao += MR, bo += NR) {
+        for (int p = 0; p < kc; p++, ao += aStep, bo += NR) {
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
             FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
             FloatVector a = FloatVector.broadcast(S, ap[ao]);
