@@ -28,6 +28,6 @@ public final class GemmMicroKernel {
                     + "] (has " + ap.length + "), bp[" + bo + " + " + kc * NR + "] (has " + bp.length
                     + ") and a tile of " + MR * NR + " (has " + tile.length + ")");
         }
-        VectorGemm.microKernel(kc, ap, ao, MR, bp, bo, tile);
+        VectorGemm.microKernel(kc, ap, ao, bp, bo, tile);
     }
 }

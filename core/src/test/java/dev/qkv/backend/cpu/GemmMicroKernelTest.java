@@ -42,6 +42,33 @@ class GemmMicroKernelTest {
         }
     }
 
+    /** The in-place kernel (A's steps lda apart) gives the packed kernel's tile bit for bit. */
+    @Test
+    void stridedKernelEqualsThePackedOne() {
+        Random rng = new Random(4);
+        for (int kc : new int[] {1, 9, 70}) {
+            int lda = MR + 5;
+            int ao = 3;
+            float[] a = new float[ao + kc * lda];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) rng.nextGaussian();
+            }
+            float[] ap = new float[kc * MR];                 // the same sliver, packed
+            for (int p = 0; p < kc; p++) {
+                System.arraycopy(a, ao + p * lda, ap, p * MR, MR);
+            }
+            float[] bp = new float[kc * NR];
+            for (int i = 0; i < bp.length; i++) {
+                bp[i] = (float) rng.nextGaussian();
+            }
+            float[] packed = new float[MR * NR];
+            float[] strided = new float[MR * NR];
+            VectorGemm.microKernel(kc, ap, 0, bp, 0, packed);
+            VectorGemm.microKernelStrided(kc, a, ao, lda, bp, 0, strided);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(packed, strided, "kc " + kc);
+        }
+    }
+
     @Test
     void shortArraysAreRefusedWithTheirSizes() {
         float[] tile = new float[MR * NR];
