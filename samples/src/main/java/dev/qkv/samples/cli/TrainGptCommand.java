@@ -137,7 +137,9 @@ public final class TrainGptCommand {
             if ((step + 1) % ckptEvery == 0 || end) {
                 saveAll(dir, ckptFile, model, opt, sched, step + 1);
             }
-            bar.update(step + 1 - start == 0 ? 0 : step + 1, String.format("loss %.3f val %.3f", last, valLoss),
+            // "val -" until the first evaluation, rather than "val NaN"
+            String shownVal = Double.isNaN(valLoss) ? "-" : String.format("%.3f", valLoss);
+            bar.update(step + 1 - start == 0 ? 0 : step + 1, String.format("loss %.3f val %s", last, shownVal),
                     (double) (step + 1 - start) * batch * cfg.blockSize());
         }
         out.printf("saved the model to %s (checkpoint, config.json, model.safetensors, %s)%n", dir, CharTokenizer.FILE);
