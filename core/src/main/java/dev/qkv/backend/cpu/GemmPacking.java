@@ -78,8 +78,8 @@ final class GemmPacking {
                     Arrays.fill(bp, dst, dst + kc * NR, 0f);
                 }
                 // Bᵀ: column j of op(B) is contiguous along p. Whole 8×8 blocks are transposed in
-                // registers (with 8 lanes); the rest (a p tail under L, the columns of an edge sliver) goes
-                // through the plain loop.
+                // registers (with 8 lanes); the rest (a p tail under 8, the columns of an edge
+                // sliver) goes through the plain loop.
                 int src = g.bIndex(bt, pc, j0);
                 int ldb = g.ldb();
                 int pFast = L == 8 ? kc / 8 * 8 : 0;          // whole 8×8 blocks
@@ -127,8 +127,8 @@ final class GemmPacking {
      * 2r and 2r+1. (Viewing an element's row and column numbers as one string of 6 bits, a round
      * rotates that string by one bit; three rounds swap the row bits with the column bits.)
      * Scalar, the same copy stores to a different cache line of out with every value: 1.3-2.5×
-     * slower on a 768×2304 weight (best of 200 packs, three runs). Written out for 8 lanes (AVX2): C2 keeps named vectors in registers,
-     * but boxes vectors kept in an array (7.5× slower, measured).
+     * slower on a 768×2304 weight (best of 200 packs, three runs). Written out for 8 lanes (AVX2):
+     * C2 keeps named vectors in registers, but boxes vectors kept in an array (7.5× slower).
      */
     static void transposeBlock(float[] in, int i, int ldi, float[] out, int o, int ldo) {
         FloatVector r0 = FloatVector.fromArray(S, in, i), r1 = FloatVector.fromArray(S, in, i + ldi);

@@ -232,6 +232,10 @@ final class VectorNorms {
 
         /** dw and db (either may be null) = the blocks' partials added in block order, in double. */
         void sumInto(float[] dw, float[] db) {
+            if (w == null && b == null) {
+                return;
+            }
+            // Columns per task: at least about 16K partials each, so small norms stay on one thread.
             Parallel.forRange(cols, Math.max(1, (1 << 14) / blocks), (c0, c1) -> {
                 double[] tw = new double[c1 - c0];
                 double[] tb = new double[c1 - c0];
